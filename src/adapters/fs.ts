@@ -1,0 +1,60 @@
+/**
+ * `openFile` over `node:fs/promises` FileHandles: positional reads with
+ * `pread`, one file descriptor per response. Works on Node, Deno and Bun.
+ *
+ * @module
+ */
+
+import { open } from "node:fs/promises";
+import { FileNotFoundError } from "../errors.ts";
+import type { FileLike } from "../file_like.ts";
+
+/** Options of {@linkcode openFile}. */
+export interface OpenFileOptions {
+  /** The name the FileLike reports (Content-Type, Content-Disposition); default: the path. */
+  name?: string;
+}
+
+/**
+ * Opens a regular file for {@linkcode handleVideo}. Throws
+ * {@linkcode FileNotFoundError} when there is no regular file at `path`
+ * (missing, a directory, a FIFO, or not readable), so servers answer 404.
+ *
+ * @example
+ * ```ts ignore
+ * import { handleVideo } from "@ranged/video";
+ * import { openFile } from "@ranged/video/fs";
+ * Deno.serve(async (req) => handleVideo(req, await openFile("./movie.mp4")));
+ * ```
+ */
+export async function openFile(path: string, options: OpenFileOptions = {}): Promise<FileLike> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (cause) {
+    throw new FileNotFoundError(path, { cause });
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new FileNotFoundError(path);
+    let closed = false;
+    const fh = handle;
+    return {
+      size: st.size,
+      name: options.name ?? path,
+      lastModified: st.mtimeMs,
+      async read(into, position) {
+        const { bytesRead } = await fh.read(into, 0, into.length, position);
+        return bytesRead;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await fh.close();
+      },
+    };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err instanceof FileNotFoundError ? err : new FileNotFoundError(path, { cause: err });
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * A bridge from `node:http` to Fetch handlers: node request → `Request` with
+ * an `AbortSignal` that fires when the client disconnects, and `Response` →
+ * `ServerResponse`, written with backpressure and cancelled on disconnect.
+ *
+ * @module
+ */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+
+/** A Fetch-style handler, as `Deno.serve` and `Bun.serve` take. */
+export type FetchHandler = (req: Request) => Response | Promise<Response>;
+
+/**
+ * Wraps a Fetch handler as a `node:http` request listener.
+ *
+ * @example
+ * ```ts ignore
+ * import { createServer } from "node:http";
+ * import { handleVideo } from "@ranged/video";
+ * import { openFile } from "@ranged/video/fs";
+ * import { toNodeListener } from "@ranged/video/node";
+ * createServer(toNodeListener(async (req) => handleVideo(req, await openFile("movie.mp4")))).listen(8000);
+ * ```
+ */
+export function toNodeListener(
+  handler: FetchHandler,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const controller = new AbortController();
+    // "close" on the response fires both after a normal finish and on a
+    // premature disconnect; only the latter aborts.
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    let response: Response;
+    try {
+      response = await handler(toRequest(req, controller.signal));
+    } catch (err) {
+      console.error(err);
+      if (!res.headersSent) res.writeHead(500, { "content-length": "0" });
+      res.end();
+      return;
+    }
+    await writeResponse(response, res, controller.signal);
+  };
+}
+
+/**
+ * Builds a Fetch `Request` from a node request. The body streams for
+ * methods that have one; `signal` should abort when the client goes away.
+ *
+ * @example
+ * ```ts ignore
+ * import { toRequest } from "@ranged/video/node";
+ * const request = toRequest(incomingMessage, new AbortController().signal);
+ * ```
+ */
+export function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const host = req.headers.host ?? "localhost";
+  const url = new URL(req.url ?? "/", `http://${host}`);
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  return new Request(url, {
+    method: req.method,
+    headers,
+    signal,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    // @ts-ignore: required by undici for streaming request bodies, unknown to the DOM types.
+    duplex: hasBody ? "half" : undefined,
+  });
+}
+
+/**
+ * Writes a Fetch `Response` to a node `ServerResponse`: status, headers
+ * (Set-Cookie kept as separate lines), then the body chunk by chunk,
+ * waiting for `drain` whenever the socket's buffer is full. When `signal`
+ * aborts, the body stream is cancelled, which closes the file behind it.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeResponse } from "@ranged/video/node";
+ * await writeResponse(new Response("hi"), serverResponse, new AbortController().signal);
+ * ```
+ */
+export async function writeResponse(response: Response, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  const body = response.body;
+  if (body === null) {
+    res.end();
+    return;
+  }
+  const reader = body.getReader();
+  const onAbort = () => {
+    reader.cancel().catch(() => {});
+  };
+  if (signal.aborted) onAbort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value) && !res.destroyed) await drained(res, signal);
+      if (signal.aborted) return;
+    }
+    res.end();
+  } catch {
+    // The body failed mid-way (a truncated file): cut the connection so the
+    // client sees an incomplete response instead of a silently short one.
+    res.destroy();
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    res.on("drain", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
