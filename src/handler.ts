@@ -201,12 +201,14 @@ function send(
   segments: BodySegment[],
   options: HandleVideoOptions,
 ): Response {
-  const blob = file.blob?.();
-  if (blob) {
+  const [only] = segments;
+  // Only single spans take the Blob path: Bun 1.4 silently drops file-backed
+  // parts from a Blob composed with `new Blob([...])`, so multipart bodies
+  // always go through the chunk iterator.
+  if (segments.length === 1 && !("bytes" in only) && file.blob) {
+    const blob = file.blob();
     closeQuietly(file);
-    const parts = segments.map((s) => "bytes" in s ? s.bytes as Uint8Array<ArrayBuffer> : blob.slice(s.start, s.end + 1));
-    const body = parts.length === 1 && parts[0] instanceof Blob ? parts[0] : new Blob(parts);
-    return new Response(body, { status, headers });
+    return new Response(blob.slice(only.start, only.end + 1), { status, headers });
   }
   const body = bodyStream(file, segments, { chunkSize: options.chunkSize, onClose: () => file.close?.() });
   return new Response(body, { status, headers });

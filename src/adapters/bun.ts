@@ -1,0 +1,61 @@
+/**
+ * `openFile` over `Bun.file`: the FileLike hands its Blob to the handler,
+ * and Bun sends Blob slices with sendfile, with an exact Content-Length
+ * (a ReadableStream body loses it on Bun 1.4: oven-sh/bun#10507).
+ *
+ * @module
+ */
+
+import { stat } from "node:fs/promises";
+import { FileNotFoundError } from "../errors.ts";
+import type { FileLike } from "../file_like.ts";
+
+/** Options of {@linkcode openFile}. */
+export interface OpenFileOptions {
+  /** The name the FileLike reports; default: the path. */
+  name?: string;
+}
+
+interface BunGlobal {
+  file(path: string): Blob;
+}
+
+/**
+ * Opens a regular file as a `Bun.file` Blob. Throws
+ * {@linkcode FileNotFoundError} when there is no regular file at `path`.
+ * Only works on Bun.
+ *
+ * @example
+ * ```ts ignore
+ * import { handleVideo } from "@ranged/video";
+ * import { openFile } from "@ranged/video/bun";
+ * Bun.serve({ fetch: async (req) => handleVideo(req, await openFile("./movie.mp4")) });
+ * ```
+ */
+export async function openFile(path: string, options: OpenFileOptions = {}): Promise<FileLike> {
+  const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+  if (!bun) throw new TypeError("@ranged/video/bun needs the Bun runtime; use @ranged/video/fs elsewhere");
+  let st;
+  try {
+    st = await stat(path);
+  } catch (cause) {
+    throw new FileNotFoundError(path, { cause });
+  }
+  if (!st.isFile()) throw new FileNotFoundError(path);
+  const size = st.size;
+  // Pinned to the size we announce, so a growing file cannot overrun Content-Length.
+  const blob = bun.file(path).slice(0, size);
+  return {
+    size,
+    name: options.name ?? path,
+    lastModified: st.mtimeMs,
+    async read(into, position) {
+      const end = Math.min(position + into.length, size);
+      if (position >= end) return 0;
+      const part = new Uint8Array(await blob.slice(position, end).arrayBuffer());
+      into.set(part);
+      return part.length;
+    },
+    blob: () => blob,
+  };
+}

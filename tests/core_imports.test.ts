@@ -1,0 +1,48 @@
+// The core must run on any Fetch-API runtime (Deno, Bun, Node, Workers):
+// mod.ts and src/*.ts outside src/adapters/ may import only each other and
+// may not touch runtime globals.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import * as mod from "../mod.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SRC = join(ROOT, "src");
+const coreFiles = [
+  join(ROOT, "mod.ts"),
+  ...readdirSync(SRC).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, f)),
+];
+
+test("core files import only relative core modules", () => {
+  assert.ok(coreFiles.length > 8);
+  for (const file of coreFiles) {
+    const text = readFileSync(file, "utf8");
+    const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    const dynamic = [...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+    for (const spec of [...specifiers, ...dynamic]) {
+      assert.ok(spec.startsWith("./") || spec.startsWith("../"), `${file} imports ${spec}`);
+      assert.ok(!spec.includes("adapters/"), `${file} imports an adapter: ${spec}`);
+    }
+  }
+});
+
+test("core files use no runtime globals", () => {
+  for (const file of coreFiles) {
+    // Strip comments and strings-in-docs, then look for runtime namespaces.
+    const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    for (const global of ["Deno.", "Bun.", "process.", "require(", "Buffer.", "__dirname"]) {
+      assert.ok(!code.includes(global), `${file} uses ${global}`);
+    }
+  }
+});
+
+test("the core loads and works in this runtime", async () => {
+  const res = mod.handleVideo(
+    new Request("http://x/a.mp4", { headers: { range: "bytes=1-2" } }),
+    mod.fromBytes(new Uint8Array([1, 2, 3, 4]), { name: "a.mp4" }),
+  );
+  assert.equal(res.status, 206);
+  assert.deepEqual(new Uint8Array(await res.arrayBuffer()), new Uint8Array([2, 3]));
+});
