@@ -16,7 +16,7 @@
 export { handleVideo, type HandleVideoOptions } from "./src/handler.ts";
 export { type FileLike, type FileMeta, fromBlob, fromBytes } from "./src/file_like.ts";
 export { bodyStream, type BodyStreamOptions } from "./src/body.ts";
-export { type ByteRange, coalesceRanges, parseRange, rangesLength, type RangeResult } from "./src/range.ts";
+export { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "./src/range.ts";
 export {
   defaultETag,
   evaluatePreconditions,
@@ -29,7 +29,7 @@ export {
   weakMatch,
 } from "./src/conditional.ts";
 export { formatHttpDate, parseHttpDate } from "./src/http_date.ts";
-export { type BodySegment, multipartLayout, type MultipartLayout, randomBoundary } from "./src/multipart.ts";
+export { type BodySegment, type MultipartLayout, multipartLayout, randomBoundary } from "./src/multipart.ts";
 export { contentTypeFor, MEDIA_TYPES } from "./src/media_types.ts";
 export { contentDisposition } from "./src/disposition.ts";
 export { FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, nextChunkSize, TARGET_MS } from "./src/chunk_size.ts";

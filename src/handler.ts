@@ -6,12 +6,7 @@
  */
 
 import { bodyStream } from "./body.ts";
-import {
-  defaultETag,
-  evaluatePreconditions,
-  ifRangeHolds,
-  type Validators,
-} from "./conditional.ts";
+import { defaultETag, evaluatePreconditions, ifRangeHolds, type Validators } from "./conditional.ts";
 import { contentDisposition } from "./disposition.ts";
 import { InvalidFileError } from "./errors.ts";
 import type { FileLike } from "./file_like.ts";

@@ -20,7 +20,9 @@ test("core files import only relative core modules", () => {
   for (const file of coreFiles) {
     // JSDoc examples import "@ranged/video"; only real code counts.
     const text = stripComments(readFileSync(file, "utf8"));
-    const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']/g)].map((m) => m[1]);
+    const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']/g)].map((m) =>
+      m[1]
+    );
     const dynamic = [...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
     for (const spec of [...specifiers, ...dynamic]) {
       assert.ok(spec.startsWith("./") || spec.startsWith("../"), `${file} imports ${spec}`);

@@ -210,7 +210,10 @@ describe("maxRangeLength", () => {
     assert.deepEqual(body, DATA.subarray(100, 1100));
   });
   test("leaves short ranges and plain GETs alone", async () => {
-    assert.equal((await call({ range: "bytes=0-9" }, { maxRangeLength: 1000 })).res.headers.get("content-range"), `bytes 0-9/${SIZE}`);
+    assert.equal(
+      (await call({ range: "bytes=0-9" }, { maxRangeLength: 1000 })).res.headers.get("content-range"),
+      `bytes 0-9/${SIZE}`,
+    );
     assert.equal((await call({}, { maxRangeLength: 1000 })).body.length, SIZE);
   });
   test("a long multi-range request gets its first range, capped", async () => {

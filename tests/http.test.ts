@@ -80,7 +80,13 @@ describe(`real server on ${runtime}`, () => {
     });
 
     test(`${path}: single ranges`, async () => {
-      for (const [range, start, end] of [["bytes=0-1", 0, 1], ["bytes=1000-", 1000, SIZE - 1], ["bytes=-4096", SIZE - 4096, SIZE - 1], ["bytes=50000-60000", 50000, 60000]] as const) {
+      for (
+        const [range, start, end] of [["bytes=0-1", 0, 1], ["bytes=1000-", 1000, SIZE - 1], [
+          "bytes=-4096",
+          SIZE - 4096,
+          SIZE - 1,
+        ], ["bytes=50000-60000", 50000, 60000]] as const
+      ) {
         const { res, body } = await get(path, { range });
         assert.equal(res.status, 206, range);
         assert.equal(res.headers.get("content-range"), `bytes ${start}-${end}/${SIZE}`);
@@ -120,7 +126,10 @@ describe(`real server on ${runtime}`, () => {
 
   test("framing on the wire: exact Content-Length for 200 and 206 with the native adapter", async () => {
     for (const range of ["", "Range: bytes=10-20009\n"]) {
-      const raw = await rawRequest(server.port, `GET /clip.mp4 HTTP/1.1\nHost: x\nConnection: close\n${range}`.trimEnd());
+      const raw = await rawRequest(
+        server.port,
+        `GET /clip.mp4 HTTP/1.1\nHost: x\nConnection: close\n${range}`.trimEnd(),
+      );
       const expected = range ? 20000 : SIZE;
       assert.equal(raw.headers.get("content-length"), String(expected), `framing for "${range.trim()}"`);
       assert.equal(raw.headers.get("transfer-encoding"), undefined);
@@ -129,7 +138,10 @@ describe(`real server on ${runtime}`, () => {
   });
 
   test("framing on the wire: the portable adapter", async () => {
-    const raw = await rawRequest(server.port, "GET /portable.mp4 HTTP/1.1\nHost: x\nConnection: close\nRange: bytes=10-20009");
+    const raw = await rawRequest(
+      server.port,
+      "GET /portable.mp4 HTTP/1.1\nHost: x\nConnection: close\nRange: bytes=10-20009",
+    );
     assert.deepEqual(raw.body, DATA.subarray(10, 20010));
     if (runtime === "bun") {
       // Bun 1.4 drops a handler-set Content-Length on ReadableStream bodies
@@ -150,7 +162,9 @@ describe(`real server on ${runtime}`, () => {
   test("50 concurrent range requests, each byte-exact", async () => {
     const jobs = Array.from({ length: 50 }, async (_, i) => {
       const start = (i * 3331) % (SIZE - 5000);
-      const { res, body } = await get(i % 2 ? "/clip.mp4" : "/portable.mp4", { range: `bytes=${start}-${start + 4999}` });
+      const { res, body } = await get(i % 2 ? "/clip.mp4" : "/portable.mp4", {
+        range: `bytes=${start}-${start + 4999}`,
+      });
       assert.equal(res.status, 206);
       assert.deepEqual(body, DATA.subarray(start, start + 5000));
     });
