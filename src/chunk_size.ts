@@ -33,7 +33,7 @@ export const TARGET_MS = 20;
  */
 export function nextChunkSize(previous: number, elapsedMs: number): number {
   // Grow at most 2x per step so one quick pull cannot jump to the maximum.
-  const paced = elapsedMs <= 0 ? previous * 2 : (previous / elapsedMs) * TARGET_MS;
+  const paced = !(elapsedMs > 0) ? previous * 2 : (previous / elapsedMs) * TARGET_MS;
   const bounded = Math.min(paced, previous * 2, MAX_CHUNK);
   return Math.max(MIN_CHUNK, Math.floor(bounded / 4096) * 4096);
 }

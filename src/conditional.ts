@@ -59,10 +59,12 @@ export function parseETagList(value: string): string[] {
     if (s[i] !== '"') break;
     const close = s.indexOf('"', i + 1);
     if (close < 0) break;
-    tags.push(s.slice(start, close + 1));
+    const tag = s.slice(start, close + 1);
     i = close + 1;
     while (i < s.length && (s[i] === " " || s[i] === "\t")) i++;
+    // A tag followed by anything but a comma is malformed, so it does not count.
     if (i < s.length && s[i] !== ",") break;
+    tags.push(tag);
   }
   return tags;
 }

@@ -30,10 +30,12 @@ export function parseHttpDate(value: string, now: number = Date.now()): number |
   m = RFC850.exec(s);
   if (m) {
     // Two-digit years more than 50 years ahead are in the past century (§5.6.7).
-    const nowYear = new Date(now).getUTCFullYear();
-    let year = Math.floor(nowYear / 100) * 100 + +m[3];
-    if (year > nowYear + 50) year -= 100;
-    return build(year, m[2], +m[1], +m[4], +m[5], +m[6]);
+    // The rule compares timestamps, not calendar years.
+    const horizon = new Date(now);
+    horizon.setUTCFullYear(horizon.getUTCFullYear() + 50);
+    const year = Math.floor(new Date(now).getUTCFullYear() / 100) * 100 + +m[3];
+    const ms = build(year, m[2], +m[1], +m[4], +m[5], +m[6]);
+    return ms !== undefined && ms > horizon.getTime() ? build(year - 100, m[2], +m[1], +m[4], +m[5], +m[6]) : ms;
   }
   m = ASCTIME.exec(s);
   if (m) return build(+m[6], m[1], +m[2].trim(), +m[3], +m[4], +m[5]);
@@ -43,10 +45,12 @@ export function parseHttpDate(value: string, now: number = Date.now()): number |
 function build(year: number, mon: string, day: number, h: number, min: number, sec: number) {
   const month = MONTHS.indexOf(mon);
   if (month < 0 || h > 23 || min > 59 || sec > 60) return undefined;
-  const ms = Date.UTC(year, month, day, h, min, Math.min(sec, 59));
-  // Reject day overflow such as 31 Feb, which Date.UTC would roll over.
-  if (new Date(ms).getUTCDate() !== day || day === 0) return undefined;
-  return ms;
+  const date = new Date(Date.UTC(2000, month, day, h, min, Math.min(sec, 59)));
+  // setUTCFullYear, because Date.UTC reads years 0..99 as 1900..1999.
+  date.setUTCFullYear(year, month, day);
+  // Reject day overflow such as 31 Feb, which Date would roll over.
+  if (date.getUTCDate() !== day || day === 0) return undefined;
+  return date.getTime();
 }
 
 /**
