@@ -1,0 +1,57 @@
+/**
+ * The default {@linkcode DirFs} for serveDir, over `node:fs/promises`, which
+ * Deno, Bun and Node all provide. Runtime error codes are translated here to
+ * {@linkcode FileNotFoundError}, so the core never sees them.
+ *
+ * @module
+ */
+
+import { readdir, realpath, stat } from "node:fs/promises";
+import type { DirEntryInfo, DirFs, PathStat } from "../dir_fs.ts";
+import { FileNotFoundError } from "../errors.ts";
+import { openFile } from "./fs.ts";
+
+// Codes that mean "nothing you may read is there": answered as 404, not 500.
+const NOT_FOUND = new Set(["ENOENT", "ENOTDIR", "EACCES", "EPERM", "ELOOP", "ENAMETOOLONG", "EINVAL", "NotFound"]);
+
+async function translate<T>(path: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (err instanceof FileNotFoundError || (code !== undefined && NOT_FOUND.has(code))) {
+      throw err instanceof FileNotFoundError ? err : new FileNotFoundError(path, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * {@linkcode DirFs} over `node:fs/promises`: works unchanged on Deno, Bun and Node.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveDir } from "@ranged/video";
+ * import { nodeDirFs } from "@ranged/video/fs-dir";
+ * Deno.serve(serveDir("./videos", { fs: nodeDirFs }));
+ * ```
+ */
+export const nodeDirFs: DirFs = {
+  open: (path, name) => openFile(path, { name }),
+  stat: (path) =>
+    translate(path, async (): Promise<PathStat> => {
+      const st = await stat(path);
+      return { isFile: st.isFile(), isDirectory: st.isDirectory(), size: st.size, mtimeMs: st.mtimeMs };
+    }),
+  realpath: (path) => translate(path, () => realpath(path)),
+  readDir: (path) =>
+    translate(path, async (): Promise<DirEntryInfo[]> => {
+      const entries = await readdir(path, { withFileTypes: true });
+      return entries.map((e) => ({
+        name: e.name,
+        isFile: e.isFile(),
+        isDirectory: e.isDirectory(),
+        isSymlink: e.isSymbolicLink(),
+      }));
+    }),
+};

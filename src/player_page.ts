@@ -1,0 +1,222 @@
+/**
+ * The two HTML pages serveDir answers: a directory index with a player per
+ * media file, and a single-file player page with the live byte-range map
+ * and request log. Pure functions from data to markup; every name is
+ * escaped, and the page data travels as script-safe JSON.
+ *
+ * @module
+ */
+
+import { escapeHtml, jsonForScript } from "./html.ts";
+import type { Mp4Box } from "./mp4_boxes.ts";
+import { PLAYER_CSS, PLAYER_JS } from "./player_assets.ts";
+
+/** A file as the pages show it. */
+export interface PageFile {
+  /** Display name. */
+  readonly name: string;
+  /** Canonical URL path (see `encodePath`). */
+  readonly path: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** Content-Type. */
+  readonly type: string;
+  /** Top-level MP4 boxes, when the file is an MP4 (drawn under the map). */
+  readonly boxes?: readonly Mp4Box[];
+}
+
+/** A subdirectory in the index. */
+export interface PageDir {
+  /** Display name. */
+  readonly name: string;
+  /** Canonical URL path, ending with `/`. */
+  readonly path: string;
+}
+
+/** What both pages need besides their content. */
+export interface PageContext {
+  /** The viewer id carried on media URLs and the event stream. */
+  readonly viewer: string;
+  /** URL of the event stream for this viewer. */
+  readonly events: string;
+  /** CSP nonce for the inline style and script. */
+  readonly nonce: string;
+  /** Decoded segments of the page's directory, for the breadcrumbs. */
+  readonly segments: readonly string[];
+}
+
+/**
+ * Renders a directory index: media files as cards with a player and a mini
+ * range map each, then subdirectories and other files as links.
+ *
+ * @example
+ * ```ts
+ * import { renderIndexPage } from "@ranged/video";
+ * const html = renderIndexPage(
+ *   { viewer: "abcdefgh", events: "/__ranged/events?viewer=abcdefgh", nonce: "n", segments: [] },
+ *   [{ name: "a.mp4", path: "/a.mp4", size: 10, type: "video/mp4" }],
+ *   [],
+ * );
+ * console.log(html.includes("<video"));
+ * ```
+ */
+export function renderIndexPage(ctx: PageContext, files: readonly PageFile[], dirs: readonly PageDir[]): string {
+  const media = files.filter((f) => mediaKind(f.type) !== undefined);
+  const other = files.filter((f) => mediaKind(f.type) === undefined);
+  const title = ctx.segments.length ? ctx.segments[ctx.segments.length - 1] : "Media";
+  const cards = media.map((f) => {
+    const kind = mediaKind(f.type)!;
+    return `<article class="card" data-file="${escapeHtml(f.path)}">
+<${kind} controls preload="metadata" playsinline src="${escapeHtml(mediaSrc(f, ctx))}"></${kind}>
+<div class="body"><a class="name" href="${escapeHtml(f.path)}?player">${escapeHtml(f.name)}</a>
+<div class="chips"><span class="chip">${escapeHtml(f.type)}</span><span class="chip">${formatBytes(f.size)}</span>${
+      layoutChip(f.boxes)
+    }</div>
+<canvas class="map" data-map></canvas><div class="stats" data-stats></div>
+<div class="stats"><a class="open" href="${escapeHtml(f.path)}?player">Open player &amp; range map →</a></div></div>
+</article>`;
+  }).join("\n");
+  const links = [
+    ...(ctx.segments.length ? [`<li><a href="../">../</a><span class="size">parent</span></li>`] : []),
+    ...dirs.map((d) =>
+      `<li><a href="${escapeHtml(d.path)}">${escapeHtml(d.name)}/</a><span class="size">folder</span></li>`
+    ),
+    ...other.map((f) =>
+      `<li><a href="${escapeHtml(f.path)}">${escapeHtml(f.name)}</a><span class="size">${
+        formatBytes(f.size)
+      }</span></li>`
+    ),
+  ];
+  const body = `<h1>${escapeHtml(title)}</h1>
+<p class="sub">${media.length} media file${media.length === 1 ? "" : "s"}${
+    links.length ? ` · ${dirs.length} folder${dirs.length === 1 ? "" : "s"} · ${other.length} other` : ""
+  } · every byte range the server sends is drawn live under each player</p>
+${media.length ? `<section class="grid">${cards}</section>` : `<p class="empty">No audio or video files here.</p>`}
+${links.length ? `<section class="list"><h2>Folders &amp; files</h2><ul>${links.join("")}</ul></section>` : ""}`;
+  return page(ctx, `Index of ${encodeTitle(ctx.segments)}`, body, media);
+}
+
+/**
+ * Renders the player page of one media file: the player, seek shortcuts,
+ * size, type and MP4 layout, and the live range map with its request log.
+ *
+ * @example
+ * ```ts
+ * import { renderPlayerPage } from "@ranged/video";
+ * const html = renderPlayerPage(
+ *   { viewer: "abcdefgh", events: "/__ranged/events?viewer=abcdefgh", nonce: "n", segments: [] },
+ *   { name: "a.mp4", path: "/a.mp4", size: 10, type: "video/mp4" },
+ * );
+ * console.log(html.includes("data-map"));
+ * ```
+ */
+export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
+  const kind = mediaKind(file.type) ?? "video";
+  const seeks = [0, 0.25, 0.5, 0.8, 0.95].map((t) => `<button type="button" data-seek="${t}">${t * 100}%</button>`)
+    .join("");
+  const body = `<h1>${escapeHtml(file.name)}</h1>
+<div class="chips"><span class="chip">${escapeHtml(file.type)}</span><span class="chip">${
+    file.size.toLocaleString("en-US")
+  } bytes · ${formatBytes(file.size)}</span>${
+    layoutChip(file.boxes)
+  }<span class="chip" data-duration>duration …</span>${
+    kind === "video" ? `<span class="chip" data-resolution>…</span>` : ""
+  }</div>
+<div class="stage"><${kind} controls preload="auto" playsinline src="${
+    escapeHtml(mediaSrc(file, ctx))
+  }"></${kind}></div>
+<div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>
+<section class="panel" data-file="${escapeHtml(file.path)}">
+<div class="panel-head"><h2>Bytes sent to this viewer</h2><div class="stats" data-stats></div></div>
+<canvas class="map big" data-map></canvas>
+<div class="legend"><span class="lg-sent">sent</span><span class="lg-fly">streaming now</span>${
+    file.boxes?.length ? `<span class="lg-moov">moov (MP4 index)</span>` : ""
+  }<span class="lg-head">≈ playhead</span></div>
+<table class="log"><thead><tr><th>#</th><th>Status</th><th>Bytes (first – last)</th><th>Sent</th><th>State</th></tr></thead>
+<tbody data-log></tbody></table>
+</section>
+<p class="hint">Browsers ask for <code>Range: bytes=N-</code> and abandon the response as soon as they seek elsewhere:
+aborted rows are normal. A file with its <code>moov</code> index at the end makes the browser fetch the end before it can play.</p>`;
+  return page(ctx, file.name, body, [file]);
+}
+
+function page(ctx: PageContext, title: string, body: string, files: readonly PageFile[]): string {
+  const data = {
+    viewer: ctx.viewer,
+    events: ctx.events,
+    files: Object.fromEntries(files.map((f) => [f.path, { size: f.size, boxes: f.boxes ?? [] }])),
+  };
+  const nonce = escapeHtml(ctx.nonce);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} · ranged</title><style nonce="${nonce}">${PLAYER_CSS}</style></head>
+<body><header class="top"><a class="brand" href="/"><i></i>ranged</a><nav class="crumbs">${
+    crumbs(ctx.segments)
+  }</nav><span class="live" id="live">connecting…</span></header>
+<main>${body}</main>
+<footer>Served with byte ranges (RFC 9110) by ranged · live map over Server-Sent Events</footer>
+<script type="application/json" id="ranged-data">${jsonForScript(data)}</script>
+<script nonce="${nonce}">${PLAYER_JS}</script></body></html>`;
+}
+
+function crumbs(segments: readonly string[]): string {
+  let href = "/";
+  const parts = [`<a href="/">/</a>`];
+  for (const s of segments) {
+    href += encodeURIComponent(s) + "/";
+    parts.push(`<a href="${escapeHtml(href)}">${escapeHtml(s)}</a> /`);
+  }
+  return parts.join(" ");
+}
+
+function encodeTitle(segments: readonly string[]): string {
+  return "/" + segments.map((s) => s + "/").join("");
+}
+
+function mediaSrc(f: PageFile, ctx: PageContext): string {
+  return `${f.path}?viewer=${encodeURIComponent(ctx.viewer)}`;
+}
+
+function layoutChip(boxes: readonly Mp4Box[] | undefined): string {
+  const moov = boxes?.findIndex((b) => b.type === "moov") ?? -1;
+  const mdat = boxes?.findIndex((b) => b.type === "mdat") ?? -1;
+  if (moov < 0 || mdat < 0) return "";
+  return moov < mdat
+    ? `<span class="chip good">faststart: moov before mdat</span>`
+    : `<span class="chip warn">moov at the end</span>`;
+}
+
+/**
+ * `video` or `audio` for a media Content-Type, else undefined.
+ *
+ * @example
+ * ```ts
+ * import { mediaKind } from "@ranged/video";
+ * console.log(mediaKind("video/mp4"), mediaKind("text/plain")); // "video" undefined
+ * ```
+ */
+export function mediaKind(type: string): "video" | "audio" | undefined {
+  if (type.startsWith("video/") && type !== "video/mp2t" && type !== "video/iso.segment") return "video";
+  if (type.startsWith("audio/") && !type.includes("mpegurl")) return "audio";
+  return undefined;
+}
+
+/**
+ * Formats a byte count with binary units, as the pages show sizes.
+ *
+ * @example
+ * ```ts
+ * import { formatBytes } from "@ranged/video";
+ * console.log(formatBytes(769380)); // "751 KiB"
+ * ```
+ */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let i = -1;
+  do {
+    n /= 1024;
+    i++;
+  } while (n >= 1024 && i < units.length - 1);
+  return `${n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)} ${units[i]}`;
+}
