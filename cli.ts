@@ -1,0 +1,161 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * Serve a folder of videos with range support, an index with a player per
+ * file and a live map of the byte ranges sent, on Deno, Bun or Node.
+ *
+ * ```sh
+ * deno run -A jsr:@ranged/video/cli [dir] [--port 8000] [--hostname 127.0.0.1]
+ * bun cli.ts [dir] --port 8000
+ * node --import tsx cli.ts [dir] --port 8000
+ * ```
+ *
+ * Without a directory it serves the bundled `samples/` folder.
+ *
+ * @example
+ * ```sh
+ * deno run -A jsr:@ranged/video/cli ./videos --port 8080 --hostname 0.0.0.0
+ * ```
+ *
+ * @module
+ */
+
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { listen } from "./src/adapters/listen.ts";
+import { serveDir } from "./src/adapters/serve.ts";
+
+const USAGE = `Usage: ranged [dir] [options]
+
+Serves dir (default: the bundled samples) with byte ranges, an index page
+with a player per media file, and a live map of the ranges sent.
+
+Options:
+  -p, --port N         port to listen on (default 8000; 0 = any free port)
+  -H, --hostname H     interface to bind (default 127.0.0.1; 0.0.0.0 for all)
+      --throttle RATE  send each file response at about RATE bytes/s (e.g. 200k,
+                       1m) to watch seeking fetch ranges as on a slow network
+      --dotfiles       serve files whose names start with a dot
+  -q, --quiet          no access log
+  -h, --help           this help`;
+
+/** The samples shipped next to this file; names must match samples/. */
+const SAMPLES = ["testsrc-faststart.mp4", "testsrc-moov-at-end.mp4"];
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      allowPositionals: true,
+      options: {
+        port: { type: "string", short: "p", default: "8000" },
+        hostname: { type: "string", short: "H", default: "127.0.0.1" },
+        throttle: { type: "string" },
+        dotfiles: { type: "boolean", default: false },
+        quiet: { type: "boolean", short: "q", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || positionals.length > 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const throttle = values.throttle === undefined ? undefined : parseRate(values.throttle);
+  if (throttle === null) {
+    console.error(`ranged: bad --throttle ${values.throttle} (expected e.g. 200k or 1m)`);
+    return 2;
+  }
+  const dir = positionals[0] ?? await samplesDir();
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    console.error(`ranged: not a directory: ${dir}`);
+    return 1;
+  }
+
+  const shutdown = new AbortController();
+  const handler = serveDir(dir, { signal: shutdown.signal, dotfiles: values.dotfiles, throttle });
+  const logged = values.quiet ? handler : async (req: Request) => {
+    const res = await handler(req);
+    const url = new URL(req.url);
+    const range = req.headers.get("range");
+    const sent = res.headers.get("content-range");
+    console.log(
+      `${req.method} ${url.pathname}${url.search} ${res.status}${range ? ` range=${range}` : ""}${
+        sent ? ` content-range=${sent}` : ""
+      }`,
+    );
+    return res;
+  };
+  const server = await listen(logged, { port, hostname: values.hostname });
+  console.log(`ranged (${server.runtime}): serving ${dir} at ${server.url}`);
+
+  // Listeners stay installed (not `once`): on Deno, removing the last one
+  // restores the default action, and a repeated signal would kill the
+  // process mid-shutdown. A second Ctrl-C still exits at once.
+  let stopping = false;
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  console.log("ranged: shutting down");
+  shutdown.abort(); // ends the live-map event streams, which would otherwise never finish
+  await server.close();
+  return 0;
+}
+
+/** `200k` → 204800 bytes/s; null when malformed. */
+function parseRate(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
+  if (!m) return null;
+  const n = Number(m[1]) * (m[2].toLowerCase() === "k" ? 1024 : m[2].toLowerCase() === "m" ? 1024 * 1024 : 1);
+  return n > 0 ? n : null;
+}
+
+/**
+ * The bundled samples as a local folder. From a checkout (or an npm/deno
+ * cache on disk) that is the folder itself; when this module runs from a
+ * URL (`jsr:`), the few files are fetched once into a temporary folder.
+ */
+async function samplesDir(): Promise<string> {
+  const url = new URL("./samples/", import.meta.url);
+  if (url.protocol === "file:") return fileURLToPath(url);
+  const dir = join(tmpdir(), `ranged-samples-${encodeURIComponent(url.pathname).slice(-80)}`);
+  await mkdir(dir, { recursive: true });
+  for (const name of SAMPLES) {
+    const target = join(dir, name);
+    if (await stat(target).then(() => true, () => false)) continue;
+    const res = await fetch(new URL(name, url));
+    if (!res.ok) throw new Error(`cannot fetch sample ${name}: ${res.status}`);
+    await writeFile(target, new Uint8Array(await res.arrayBuffer()));
+  }
+  return dir;
+}
+
+if (import.meta.main ?? process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
