@@ -59,7 +59,7 @@ export function toNodeListener(
  */
 export function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const host = req.headers.host ?? "localhost";
-  const url = new URL(req.url ?? "/", `http://${host}`);
+  const url = new URL(req.url?.startsWith("/") ? `http://${host}${req.url}` : (req.url ?? "/"), `http://${host}`);
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
