@@ -10,6 +10,11 @@ import { readdir, realpath, stat } from "node:fs/promises";
 import type { DirEntryInfo, DirFs, PathStat } from "../dir_fs.ts";
 import { FileNotFoundError } from "../errors.ts";
 import { openFile } from "./fs.ts";
+import { openFile as openBunFile } from "./bun.ts";
+
+// On Bun, files open as Bun.file Blobs: single ranges go out with sendfile
+// and keep their Content-Length (streams lose it there, oven-sh/bun#10507).
+const open = "Bun" in globalThis ? openBunFile : openFile;
 
 // Codes that mean "nothing you may read is there": answered as 404, not 500.
 const NOT_FOUND = new Set(["ENOENT", "ENOTDIR", "EACCES", "EPERM", "ELOOP", "ENAMETOOLONG", "EINVAL", "NotFound"]);
@@ -27,7 +32,8 @@ async function translate<T>(path: string, op: () => Promise<T>): Promise<T> {
 }
 
 /**
- * {@linkcode DirFs} over `node:fs/promises`: works unchanged on Deno, Bun and Node.
+ * {@linkcode DirFs} over `node:fs/promises`: works unchanged on Deno, Bun and
+ * Node, and opens files as `Bun.file` Blobs on Bun.
  *
  * @example
  * ```ts ignore
@@ -37,7 +43,7 @@ async function translate<T>(path: string, op: () => Promise<T>): Promise<T> {
  * ```
  */
 export const nodeDirFs: DirFs = {
-  open: (path, name) => openFile(path, { name }),
+  open: (path, name) => open(path, { name }),
   stat: (path) =>
     translate(path, async (): Promise<PathStat> => {
       const st = await stat(path);
