@@ -1,0 +1,99 @@
+// Every server the benchmark runs: ranged on each runtime, the same-runtime
+// peers it is compared with, and nginx as the reference. `command(ctx, port)`
+// gives [binary, args]; the orchestrator runs it pinned with taskset.
+import { join } from "node:path";
+import process from "node:process";
+import { nginxCommand } from "./servers/nginx.mjs";
+
+const bin = (ctx, name) => join(ctx.repo, "node_modules", ".bin", name);
+const deno = (file) => (ctx) => [bin(ctx, "deno"), ["run", "-A", "--no-prompt", `bench/servers/${file}`]];
+const bun = (file) => (ctx) => [bin(ctx, "bun"), [`bench/servers/${file}`]];
+const node =
+  (file, ts = false) => () => [process.execPath, [...(ts ? ["--import", "tsx"] : []), `bench/servers/${file}`]];
+
+/**
+ * kind: "ranged" (measured against targets), "peer" (same-runtime
+ * comparison), "reference" (nginx: every figure is also a ratio to it).
+ */
+export const SERVERS = [
+  {
+    id: "ranged-deno",
+    runtime: "deno",
+    kind: "ranged",
+    about: "handleVideo + src/adapters/deno.ts on Deno.serve",
+    command: deno("ranged_deno.ts"),
+    env: { BENCH_ADAPTER: "deno" },
+  },
+  {
+    id: "ranged-deno-fs",
+    runtime: "deno",
+    kind: "ranged",
+    about: "handleVideo + src/adapters/fs.ts on Deno.serve",
+    command: deno("ranged_deno.ts"),
+    env: { BENCH_ADAPTER: "fs" },
+  },
+  {
+    id: "ranged-bun",
+    runtime: "bun",
+    kind: "ranged",
+    about: "handleVideo + src/adapters/bun.ts on Bun.serve",
+    command: bun("ranged_bun.ts"),
+  },
+  {
+    id: "ranged-node",
+    runtime: "node",
+    kind: "ranged",
+    about: "handleVideo + src/adapters/fs.ts through toNodeListener on node:http",
+    command: node("ranged_node.ts", true),
+  },
+  {
+    id: "deno-fsfile",
+    runtime: "deno",
+    kind: "peer",
+    about: "Deno.serve returning FsFile.readable (seek + length limit)",
+    command: deno("deno_fsfile.ts"),
+  },
+  {
+    id: "bun-file",
+    runtime: "bun",
+    kind: "peer",
+    about: "Bun.serve returning new Response(Bun.file(path))",
+    command: bun("bun_file.ts"),
+  },
+  { id: "hono-bun", runtime: "bun", kind: "peer", about: "Hono serveStatic (hono/bun)", command: bun("hono_bun.ts") },
+  {
+    id: "node-stream",
+    runtime: "node",
+    kind: "peer",
+    about: "node:http + fs.createReadStream({start, end}).pipe(res)",
+    command: node("node_stream.mjs"),
+  },
+  {
+    id: "express-static",
+    runtime: "node",
+    kind: "peer",
+    about: "express 5 + serve-static",
+    command: node("express_static.mjs"),
+  },
+  {
+    id: "hono-node",
+    runtime: "node",
+    kind: "peer",
+    about: "Hono serveStatic (@hono/node-server)",
+    command: node("hono_node.mjs"),
+  },
+  {
+    id: "nginx",
+    runtime: "nginx",
+    kind: "reference",
+    about: "nginx, 1 worker, sendfile on",
+    command: (ctx, port, dir) => nginxCommand(ctx.nginx, dir, port, ctx.dataDir),
+  },
+];
+
+/** Per-runtime targets for ranged against the best same-runtime peer in A, B and C. */
+export const PEER_TARGETS = { bun: 1.0, deno: 1.2, node: 1.2 };
+/** D: most RSS growth over idle, MiB. */
+export const RSS_TARGET_MIB = 25;
+/** E: the 1 MiB-file / 1 GiB-file req/s ratio must stay within 1 ± this. */
+export const E_TOLERANCE = 0.1;
