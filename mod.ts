@@ -34,6 +34,24 @@ export { contentTypeFor, MEDIA_TYPES } from "./src/media_types.ts";
 export { contentDisposition } from "./src/disposition.ts";
 export { FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, nextChunkSize, TARGET_MS } from "./src/chunk_size.ts";
 export { FileNotFoundError, FileTruncatedError, InvalidFileError, RangedError } from "./src/errors.ts";
+export {
+  CACHE_IMMUTABLE,
+  CACHE_MEDIA,
+  CACHE_NO_STORE,
+  CACHE_REVALIDATE,
+  cacheControlFor,
+  type CacheControlForOptions,
+} from "./src/cache_control.ts";
+export { OriginChangedError, OriginError } from "./src/origin_errors.ts";
+export {
+  type BlockReader,
+  blockReader,
+  type BlockReaderOptions,
+  DEFAULT_BLOCK_SIZE,
+  type OpenSpan,
+  type Span,
+} from "./src/block_reader.ts";
+export { backoffDelay, isRetryable, type RetryOptions, sleep, withRetries } from "./src/retry.ts";
 export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/serve_dir.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/dir_fs.ts";
 export { encodePath, parseRequestPath, type RequestPath, type RequestPathOptions } from "./src/safe_path.ts";

@@ -1,0 +1,65 @@
+// The cost of fromUrl: one ranged server, the same file served two ways —
+// from local disk (openFile) and through fromUrl from nginx on 127.0.0.1 —
+// downloaded whole with curl, three times each, interleaved.
+//
+//   node --import tsx bench/origin_vs_local.ts [sizeMiB=512] [blockMiB=4]
+//
+// Prints MB/s per run, the medians, and fromUrl's throughput as a fraction
+// of the local file's. Needs nginx and curl (Debian).
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openFile } from "../src/adapters/fs.ts";
+import { fromUrl } from "../src/adapters/http_origin.ts";
+import { handleVideo } from "../src/handler.ts";
+import { runtime, startServer } from "../tests/helpers/server.ts";
+import { startNginx } from "../tests/e2e/_nginx.ts";
+
+const MiB = 1024 * 1024;
+const size = Number(process.argv[2] ?? 512) * MiB;
+const blockSize = Number(process.argv[3] ?? 4) * MiB;
+const dir = mkdtempSync(join(tmpdir(), "ranged-bench-"));
+const path = join(dir, "movie.mp4");
+writeFileSync(path, new Uint8Array(size).fill(42));
+
+const nginx = await startNginx((port) => `server { listen 127.0.0.1:${port}; access_log off; root ${dir}; }`);
+const server = await startServer(async (req) => {
+  const name = new URL(req.url).pathname;
+  const file = name === "/local.mp4"
+    ? await openFile(path)
+    : await fromUrl(nginx.url + "/movie.mp4", { request: req, signal: req.signal, blockSize });
+  return handleVideo(req, file);
+});
+
+// Asynchronous: the server runs on this process's event loop.
+async function download(url: string): Promise<number> {
+  const { stdout: out } = await promisify(execFile)("curl", [
+    "-s",
+    "-o",
+    "/dev/null",
+    "-w",
+    "%{size_download} %{time_total}",
+    url,
+  ]);
+  const [bytes, seconds] = out.trim().split(" ").map(Number);
+  if (bytes !== size) throw new Error(`${url}: got ${bytes} bytes, expected ${size}`);
+  return bytes / seconds / 1e6;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const local: number[] = [];
+const origin: number[] = [];
+await download(server.url + "/local.mp4"); // warm the page cache and the JIT
+for (let i = 0; i < 3; i++) {
+  local.push(await download(server.url + "/local.mp4"));
+  origin.push(await download(server.url + "/origin.mp4"));
+}
+console.log(`runtime ${runtime}, file ${size / MiB} MiB, block ${blockSize / MiB} MiB`);
+console.log(`local  openFile  MB/s: ${local.map((x) => x.toFixed(0)).join(" ")}  median ${median(local).toFixed(0)}`);
+console.log(`origin fromUrl   MB/s: ${origin.map((x) => x.toFixed(0)).join(" ")}  median ${median(origin).toFixed(0)}`);
+console.log(`fromUrl / local: ${(median(origin) / median(local)).toFixed(2)}`);
+await server.close();
+await nginx.stop();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,261 @@
+/**
+ * `fromUrl`: a {@linkcode FileLike} over any HTTP origin that honours Range
+ * — S3, R2 and GCS presigned URLs, nginx, another ranged server — so any
+ * number of stateless instances can serve one library. Uses only `fetch`
+ * and `AbortController`: it runs on Deno, Node, Bun and edge runtimes.
+ *
+ * @example
+ * ```ts ignore
+ * import { handleVideo } from "@ranged/video";
+ * import { fromUrl } from "@ranged/video/origin";
+ * Deno.serve(async (req) => {
+ *   const path = new URL(req.url).pathname;
+ *   const file = await fromUrl(`https://media.example.com${path}`, { request: req, signal: req.signal });
+ *   return handleVideo(req, file, { cacheControl: "public, max-age=31536000, immutable" });
+ * });
+ * ```
+ *
+ * @module
+ */
+
+import { blockReader, DEFAULT_BLOCK_SIZE, type Span } from "../block_reader.ts";
+import { weakMatch } from "../conditional.ts";
+import { FileNotFoundError } from "../errors.ts";
+import type { FileLike } from "../file_like.ts";
+import { formatHttpDate, parseHttpDate } from "../http_date.ts";
+import { OriginChangedError, OriginError } from "../origin_errors.ts";
+import { probePlan, type ProbeRange, rangeHeader } from "../probe_range.ts";
+import { withRetries } from "../retry.ts";
+
+export { OriginChangedError, OriginError } from "../origin_errors.ts";
+
+/** Options of {@linkcode fromUrl}. */
+export interface FromUrlOptions {
+  /** The fetch to use (a mock, one with a dispatcher, a service binding). Default: the global fetch. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Bytes per origin request; small reads coalesce into these. Default 4 MiB. */
+  blockSize?: number;
+  /** Retries of one origin request after a network error, 5xx, 429 or a cut body. Default 2. */
+  retries?: number;
+  /** First backoff in ms before a retry; doubles each time. Default 100. */
+  backoff?: number;
+  /** Abort it (pass `req.signal`) and every origin request in flight stops. */
+  signal?: AbortSignal;
+  /** Extra headers for every origin request (Authorization, a CDN token, ...). */
+  headers?: HeadersInit;
+  /**
+   * The client's request. The first origin request then fetches the block
+   * the client's Range starts in (one byte for HEAD) instead of block 0, so a
+   * seek costs one origin round trip.
+   */
+  request?: Request;
+  /** Name for Content-Type and Content-Disposition; default: the URL path's last segment. */
+  name?: string;
+  /** Media type; default: the origin's Content-Type unless it is a generic octet-stream. */
+  type?: string;
+}
+
+interface OriginMeta {
+  size: number;
+  etag?: string;
+  lastModified?: number;
+  type?: string;
+}
+
+/**
+ * Opens `url` as a {@linkcode FileLike}. One request learns the size, ETag,
+ * Last-Modified and Content-Type (a Range GET whose 206 also warms the first
+ * block); later reads are Range GETs of `blockSize` bytes with the next
+ * block fetched ahead, at most two blocks in memory.
+ *
+ * Every later request carries `If-Match` with the origin's strong ETag (or
+ * `If-Unmodified-Since` when the ETag is weak or absent), so an object
+ * replaced at the origin makes reads reject with
+ * {@linkcode OriginChangedError} rather than splice two versions. The
+ * FileLike's ETag is the origin's, so every instance serving the object
+ * sends the same validators (a weak origin ETag stays weak, and If-Range
+ * then never matches it, as RFC 9110 requires).
+ *
+ * An origin that ignores Range (answers 200) is read as one stream, never
+ * buffered whole. A missing object (404, 410) rejects with
+ * {@linkcode FileNotFoundError}; other failures reject with
+ * {@linkcode OriginError}. `close()`, which the handler calls when the
+ * response ends or the client leaves, aborts origin requests in flight.
+ *
+ * @example Serve a presigned S3 URL
+ * ```ts ignore
+ * import { handleVideo } from "@ranged/video";
+ * import { fromUrl } from "@ranged/video/origin";
+ * const presigned = "https://bucket.s3.amazonaws.com/movie.mp4?X-Amz-Signature=...";
+ * Deno.serve(async (req) => handleVideo(req, await fromUrl(presigned, { request: req, signal: req.signal })));
+ * ```
+ */
+export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<FileLike> {
+  const href = String(url);
+  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+  const blockSize = Math.max(1, Math.floor(options.blockSize ?? DEFAULT_BLOCK_SIZE));
+  const retry = { retries: options.retries, backoff: options.backoff, signal: options.signal };
+  const plan = probePlan(options.request, blockSize);
+
+  const request = (extra: Record<string, string>, signal?: AbortSignal) => {
+    const headers = new Headers(options.headers);
+    // Ranges count bytes of the representation as stored: no transfer compression.
+    headers.set("accept-encoding", "identity");
+    for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+    return doFetch(href, { method: "GET", headers, signal, redirect: "follow" });
+  };
+
+  const probe = (range: ProbeRange | undefined) =>
+    withRetries(async () => {
+      const res = await request(range ? { range: rangeHeader(range) } : {}, options.signal);
+      if (res.status === 206 || res.status === 200 || res.status === 416) return res;
+      await discard(res);
+      if (res.status === 404 || res.status === 410) throw new FileNotFoundError(href);
+      throw statusError(res, href);
+    }, retry);
+
+  let res = await probe(plan.range);
+  if (res.status === 416) {
+    // Empty object, or the client's range starts past the end: ask for the whole thing plainly.
+    await discard(res);
+    res = await probe(undefined);
+    if (res.status === 416) throw statusError(res, href);
+  }
+  checkEncoding(res, href);
+  const meta = metaOf(res, href, options);
+  const crange = res.status === 206 ? parseContentRange(res.headers.get("content-range")) : undefined;
+  if (res.status === 206 && (!crange || crange.size !== meta.size)) {
+    await discard(res);
+    throw new OriginError(`${href}: unusable Content-Range ${res.headers.get("content-range")}`);
+  }
+  const start = crange?.start ?? 0;
+  const first = {
+    start,
+    end: Math.min(crange?.end ?? meta.size - 1, start + blockSize - 1),
+    // A 200 to a Range request: the origin ignores Range, read it as one stream.
+    span: { offset: start, body: res.body ?? new ReadableStream(), sequential: res.status === 200 && !!plan.range },
+  };
+
+  const conditions: Record<string, string> = {};
+  if (meta.etag !== undefined && !meta.etag.startsWith("W/")) conditions["if-match"] = meta.etag;
+  else if (meta.lastModified !== undefined) conditions["if-unmodified-since"] = formatHttpDate(meta.lastModified);
+
+  const openSpan = async (from: number, to: number, signal: AbortSignal): Promise<Span> => {
+    const res = await request({ ...conditions, range: `bytes=${from}-${to}` }, signal);
+    if (res.status === 206 || res.status === 200) {
+      const seen = res.status === 206 ? parseContentRange(res.headers.get("content-range")) : undefined;
+      const seenSize = seen?.size ?? contentLength(res);
+      const changed = changedDetail(meta, res, seenSize);
+      if (changed) {
+        await discard(res);
+        throw new OriginChangedError(href, meta.etag, changed, { status: res.status });
+      }
+      checkEncoding(res, href);
+      if (res.status === 200) return { offset: 0, body: res.body ?? new ReadableStream(), sequential: true };
+      if (!seen || seen.start > from) {
+        await discard(res);
+        throw new OriginError(`${href}: asked bytes ${from}-${to}, got ${res.headers.get("content-range")}`);
+      }
+      return { offset: seen.start, body: res.body ?? new ReadableStream() };
+    }
+    await discard(res);
+    if (res.status === 412 || res.status === 416 || res.status === 404 || res.status === 410) {
+      throw new OriginChangedError(href, meta.etag, `origin answered ${res.status}`, { status: res.status });
+    }
+    throw statusError(res, href);
+  };
+
+  const reader = blockReader(openSpan, {
+    size: meta.size,
+    blockSize,
+    retries: options.retries,
+    backoff: options.backoff,
+    signal: options.signal,
+    first,
+    expect: plan.expect,
+  });
+  return {
+    size: meta.size,
+    name: options.name ?? nameOf(href),
+    type: meta.type,
+    lastModified: meta.lastModified,
+    etag: meta.etag,
+    read: reader.read,
+    close: reader.close,
+  };
+}
+
+function metaOf(res: Response, href: string, options: FromUrlOptions): OriginMeta {
+  const h = res.headers;
+  let size: number | undefined;
+  if (res.status === 206) size = parseContentRange(h.get("content-range"))?.size;
+  else size = contentLength(res);
+  if (size === undefined) {
+    res.body?.cancel().catch(() => {});
+    throw new OriginError(`${href}: the origin told no size (no Content-Range, no Content-Length)`);
+  }
+  const lm = h.get("last-modified");
+  const type = h.get("content-type") ?? undefined;
+  return {
+    size,
+    etag: h.get("etag") ?? undefined,
+    lastModified: lm ? parseHttpDate(lm) : undefined,
+    // Buckets label untyped uploads octet-stream; the file name then knows better.
+    type: options.type ?? (type && !/^(application|binary)\/octet-stream\b/i.test(type) ? type : undefined),
+  };
+}
+
+/** What changed between the first answer and this one, or undefined. */
+function changedDetail(meta: OriginMeta, res: Response, size: number | undefined): string | undefined {
+  const etag = res.headers.get("etag");
+  if (meta.etag !== undefined && etag !== null && !weakMatch(meta.etag, etag)) {
+    return `ETag ${meta.etag} became ${etag}`;
+  }
+  if (size !== undefined && size !== meta.size) return `size ${meta.size} became ${size}`;
+  const lm = res.headers.get("last-modified");
+  const lastModified = lm ? parseHttpDate(lm) : undefined;
+  if (meta.lastModified !== undefined && lastModified !== undefined && lastModified !== meta.lastModified) {
+    return `Last-Modified ${formatHttpDate(meta.lastModified)} became ${lm}`;
+  }
+  return undefined;
+}
+
+/** Parses `bytes first-last/size`; a `*` size is unusable here. */
+function parseContentRange(value: string | null): { start: number; end: number; size: number } | undefined {
+  const m = value ? /^\s*bytes\s+(\d+)-(\d+)\/(\d+)\s*$/i.exec(value) : null;
+  if (!m) return undefined;
+  const [start, end, size] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return Number.isSafeInteger(size) && start <= end && end < size ? { start, end, size } : undefined;
+}
+
+function contentLength(res: Response): number | undefined {
+  const v = res.headers.get("content-length");
+  const n = v !== null && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function checkEncoding(res: Response, href: string): void {
+  const enc = res.headers.get("content-encoding");
+  if (enc && enc.trim().toLowerCase() !== "identity") {
+    res.body?.cancel().catch(() => {});
+    throw new OriginError(`${href}: the origin sent Content-Encoding ${enc} despite Accept-Encoding: identity`);
+  }
+}
+
+function statusError(res: Response, href: string): OriginError {
+  const s = res.status;
+  return new OriginError(`${href}: origin answered ${s}`, { status: s, retryable: s >= 500 || s === 429 || s === 408 });
+}
+
+async function discard(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => {});
+}
+
+function nameOf(href: string): string | undefined {
+  try {
+    const last = new URL(href).pathname.split("/").pop();
+    return last ? decodeURIComponent(last) : undefined;
+  } catch {
+    return undefined;
+  }
+}
