@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The full property-based run (`npm run fuzz`): tests/property_*.test.ts with
+// enough cases per property that the total reaches 1,000,000 (or --cases N),
+// then the executed count per runtime. Default runtime: node; --runtime
+// deno|bun|node picks one, --all runs the three. RANGED_FUZZ_SEED replays.
+import { spawnSync } from "node:child_process";
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const total = Number(opt("--cases", 1_000_000));
+const runtimes = args.includes("--all") ? ["deno", "node", "bun"] : [opt("--runtime", "node")];
+// 9 properties: 7 at the full count, the two "thousands of ranges" ones at 1/30 and 1/25 of it.
+const perProperty = Math.ceil(total / (7 + 1 / 30 + 1 / 25));
+let failed = false;
+const summary = [];
+for (const rt of runtimes) {
+  console.log(`\n=== ${rt}: ${perProperty} cases per property ===`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ["scripts/test.mjs", "property_", "--runtime", rt], {
+    env: { ...process.env, RANGED_FUZZ_RUNS: String(perProperty) },
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
+  const out = r.stdout + r.stderr;
+  const counts = [...out.matchAll(/\[fuzz \w+\] (\w+): (\d+) cases/g)];
+  const executed = counts.reduce((n, m) => n + Number(m[2]), 0);
+  const ok = r.status === 0 && executed >= total;
+  failed ||= !ok;
+  if (r.status !== 0) console.log(out.slice(-6000));
+  for (const m of counts) console.log(`${m[1]}: ${m[2]} cases`);
+  summary.push(
+    `${rt.padEnd(4)} ${ok ? "ok  " : "FAIL"} ${executed} cases in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+}
+console.log("\n=== fuzz summary ===");
+for (const s of summary) console.log(s);
+process.exit(failed ? 1 : 0);
