@@ -60,14 +60,20 @@ export function bodyStream(
     if (next && !("bytes" in next)) position = next.start;
   };
 
-  return new ReadableStream<Uint8Array>({
+  return new ReadableStream({
+    // A byte stream, so a consumer with its own buffer (a BYOB reader, like
+    // the node:http bridge) gets the file read straight into it: no
+    // allocation per chunk and no garbage for the GC to chase. Other
+    // consumers get freshly allocated chunks of the adaptive size.
+    type: "bytes",
     async pull(controller) {
       try {
         while (index < segments.length) {
           const seg = segments[index];
           if ("bytes" in seg) {
             advance();
-            if (seg.bytes.length > 0) return controller.enqueue(seg.bytes);
+            // enqueue transfers the buffer, so hand over a copy the layout does not share.
+            if (seg.bytes.length > 0) return controller.enqueue(seg.bytes.slice());
             continue;
           }
           const remaining = seg.end - position + 1;
@@ -75,12 +81,21 @@ export function bodyStream(
             advance();
             continue;
           }
-          if (fixed === undefined) {
-            const now = performance.now();
-            if (lastPull >= 0) chunk = nextChunkSize(chunk, now - lastPull);
-            lastPull = now;
+          const request = controller.byobRequest;
+          const view = request?.view
+            ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength)
+            : undefined;
+          let buf: Uint8Array;
+          if (view) {
+            buf = view.subarray(0, Math.min(view.length, fixed ?? view.length, remaining));
+          } else {
+            if (fixed === undefined) {
+              const now = performance.now();
+              if (lastPull >= 0) chunk = nextChunkSize(chunk, now - lastPull);
+              lastPull = now;
+            }
+            buf = new Uint8Array(Math.min(chunk, remaining));
           }
-          const buf = new Uint8Array(Math.min(chunk, remaining));
           const read = file.read(buf, position);
           inflight = read;
           const n = await read;
@@ -88,9 +103,12 @@ export function bodyStream(
           if (cancelled) return;
           if (!(n > 0)) throw new FileTruncatedError(file.size, position);
           position += n;
+          if (view) return request!.respond(n);
           return controller.enqueue(n === buf.length ? buf : buf.subarray(0, n));
         }
         controller.close();
+        // A BYOB reader waiting on a view is released by respond(0) after close.
+        controller.byobRequest?.respond(0);
         await finish();
       } catch (err) {
         inflight = undefined;
@@ -104,7 +122,7 @@ export function bodyStream(
       await inflight?.catch(() => {});
       await finish();
     },
-    // Nothing is read until the consumer asks: a body that is never read
-    // (a client gone before the first byte) costs no I/O.
-  }, { highWaterMark: 0 });
+    // Nothing is read until the consumer asks (a byte stream's default
+    // high-water mark is 0): a body that is never read costs no I/O.
+  });
 }

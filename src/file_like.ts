@@ -56,6 +56,16 @@ export interface FileLike {
    * runtime.
    */
   blob?(): Blob;
+  /**
+   * Optional native fast path: a stream of the bytes `start..end`
+   * (inclusive) that the runtime pumps itself, such as Deno's
+   * resource-backed `FsFile.readable`, which allocates nothing per chunk in
+   * JavaScript. Return `undefined` for spans it cannot serve natively; the
+   * handler then reads chunks with `read`. A returned stream takes the file
+   * over: it releases it when it ends, errors or is cancelled, and the
+   * handler does not call `close()`.
+   */
+  stream?(start: number, end: number): ReadableStream<Uint8Array> | undefined;
   /** Releases the file. Called exactly once by the handler. */
   close?(): void | Promise<void>;
 }

@@ -200,10 +200,14 @@ function send(
   // Only single spans take the Blob path: Bun 1.4 silently drops file-backed
   // parts from a Blob composed with `new Blob([...])`, so multipart bodies
   // always go through the chunk iterator.
-  if (segments.length === 1 && !("bytes" in only) && file.blob) {
-    const blob = file.blob();
-    closeQuietly(file);
-    return new Response(blob.slice(only.start, only.end + 1), { status, headers });
+  if (segments.length === 1 && !("bytes" in only)) {
+    if (file.blob) {
+      const blob = file.blob();
+      closeQuietly(file);
+      return new Response(blob.slice(only.start, only.end + 1), { status, headers });
+    }
+    const native = file.stream?.(only.start, only.end);
+    if (native) return new Response(native, { status, headers });
   }
   const body = bodyStream(file, segments, { chunkSize: options.chunkSize, onClose: () => file.close?.() });
   return new Response(body, { status, headers });

@@ -50,6 +50,16 @@ export async function openFile(path: string, options: OpenFileOptions = {}): Pro
         offset = position + (n ?? 0);
         return n ?? 0;
       },
+      stream(start, end) {
+        // FsFile.readable runs to the end of the file, so only spans that
+        // end there are native; Deno then pumps the resource itself and
+        // closes it, with no JavaScript chunk per read (flat memory under
+        // many slow viewers).
+        if (end !== st.size - 1 || closed) return undefined;
+        closed = true;
+        if (start !== 0) file.seekSync(start, Deno.SeekMode.Start);
+        return file.readable;
+      },
       close() {
         if (closed) return;
         closed = true;

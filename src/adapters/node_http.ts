@@ -99,24 +99,86 @@ export async function writeResponse(response: Response, res: ServerResponse, sig
     res.end();
     return;
   }
-  const reader = body.getReader();
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream: read whatever chunks it makes.
+  }
+  const reader = byob ?? body.getReader();
   const onAbort = () => {
     reader.cancel().catch(() => {});
   };
   if (signal.aborted) onAbort();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!res.write(value) && !res.destroyed) await drained(res, signal);
-      if (signal.aborted) return;
-    }
-    res.end();
+    if (byob) await pumpIntoBuffers(byob, res, signal);
+    else await pumpChunks(reader as ReadableStreamDefaultReader<Uint8Array>, res, signal);
+    if (!signal.aborted) res.end();
   } catch {
     // The body failed mid-way (a truncated file): cut the connection so the
     // client sees an incomplete response instead of a silently short one.
     res.destroy();
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+async function pumpChunks(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    if (!res.write(value) && !res.destroyed) await drained(res, signal);
+  }
+}
+
+const MIN_BUFFER = 16 * 1024;
+const FIRST_BUFFER = 16 * 1024;
+const MAX_BUFFER = 1024 * 1024;
+const BUFFERS = 2;
+
+/**
+ * Reads a byte stream into at most two buffers of our own and reuses each
+ * once the socket has taken it (the write callback), so a response
+ * allocates nothing per chunk. A buffer grows while the kernel takes whole
+ * writes at once (a fast client) and shrinks when the socket pushes back (a
+ * slow one: straight to the minimum, since a slow client stays slow), so slow
+ * viewers hold little memory and fast ones get large reads.
+ */
+async function pumpIntoBuffers(
+  reader: ReadableStreamBYOBReader,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  let size = FIRST_BUFFER;
+  const free: ArrayBuffer[] = [];
+  let writing = 0;
+  let wake: (() => void) | undefined;
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    while (!signal.aborted) {
+      while (writing >= BUFFERS && !signal.aborted) await new Promise<void>((r) => wake = r);
+      if (signal.aborted) return;
+      const { done, value } = await reader.read(new Uint8Array(free.pop() ?? new ArrayBuffer(size)));
+      if (done) return;
+      writing++;
+      const taken = res.write(value, () => {
+        writing--;
+        if (value.buffer.byteLength === size && free.length < BUFFERS) free.push(value.buffer as ArrayBuffer);
+        wake?.();
+      });
+      if (taken) {
+        size = Math.min(size * 2, MAX_BUFFER);
+      } else {
+        size = MIN_BUFFER;
+        if (!res.destroyed) await drained(res, signal);
+      }
+    }
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
