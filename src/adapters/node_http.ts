@@ -8,6 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
+import { FIRST_CHUNK, MAX_CHUNK, nextChunkSize } from "../chunk_size.ts";
 
 /** A Fetch-style handler, as `Deno.serve` and `Bun.serve` take. */
 export type FetchHandler = (req: Request) => Response | Promise<Response>;
@@ -136,25 +137,26 @@ async function pumpChunks(
   }
 }
 
-const MIN_BUFFER = 16 * 1024;
-const FIRST_BUFFER = 16 * 1024;
-const MAX_BUFFER = 1024 * 1024;
 const BUFFERS = 2;
+const GROW_AFTER = 16 * 1024 * 1024;
 
 /**
  * Reads a byte stream into at most two buffers of our own and reuses each
- * once the socket has taken it (the write callback), so a response
- * allocates nothing per chunk. A buffer grows while the kernel takes whole
- * writes at once (a fast client) and shrinks when the socket pushes back (a
- * slow one: straight to the minimum, since a slow client stays slow), so slow
- * viewers hold little memory and fast ones get large reads.
+ * once the socket has flushed it (the write callback), so a response
+ * allocates nothing per chunk. The buffer size follows how fast the socket
+ * flushes (the same pacing rule as the chunk iterator), changing only by a
+ * factor of two or more so buffers are not reallocated on every jitter: fast
+ * clients get 1 MiB reads, slow viewers hold a few KiB.
  */
 async function pumpIntoBuffers(
   reader: ReadableStreamBYOBReader,
   res: ServerResponse,
   signal: AbortSignal,
 ): Promise<void> {
-  let size = FIRST_BUFFER;
+  // A body that fits in one large read gets it: a 1 MiB range costs one read.
+  const length = Number(res.getHeader("content-length"));
+  let size = length > 0 && length <= MAX_CHUNK ? length : FIRST_CHUNK;
+  let flushed = 0;
   const free: ArrayBuffer[] = [];
   let writing = 0;
   let wake: (() => void) | undefined;
@@ -167,17 +169,18 @@ async function pumpIntoBuffers(
       const { done, value } = await reader.read(new Uint8Array(free.pop() ?? new ArrayBuffer(size)));
       if (done) return;
       writing++;
-      const taken = res.write(value, () => {
+      const started = performance.now();
+      res.write(value, () => {
         writing--;
+        flushed += value.length;
+        const paced = nextChunkSize(value.length, performance.now() - started);
+        // Kernel socket buffers swallow the first megabytes of every client
+        // at once, so pace means nothing before GROW_AFTER bytes: growing
+        // earlier gives every slow viewer 1 MiB buffers.
+        if (paced <= size / 2 || (paced >= size * 2 && flushed >= GROW_AFTER)) size = paced;
         if (value.buffer.byteLength === size && free.length < BUFFERS) free.push(value.buffer as ArrayBuffer);
         wake?.();
       });
-      if (taken) {
-        size = Math.min(size * 2, MAX_BUFFER);
-      } else {
-        size = MIN_BUFFER;
-        if (!res.destroyed) await drained(res, signal);
-      }
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
