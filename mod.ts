@@ -79,3 +79,43 @@ export {
   renderPlayerPage,
 } from "./src/player_page.ts";
 export { PLAYER_CSS, PLAYER_JS } from "./src/player_assets.ts";
+export {
+  derivedETag,
+  derivedFile,
+  type DerivedFileOptions,
+  type DerivedInfo,
+  derivedInfo,
+  type Piece,
+} from "./src/derived.ts";
+export {
+  type BoxHeader,
+  childBoxes,
+  fourcc,
+  MAX_BOX_HEADER,
+  Mp4FormatError,
+  parseBoxHeader,
+  readBoxHeader,
+  readFully,
+  readTopLevelBoxes,
+  type ReadTopLevelOptions,
+} from "./src/mp4/boxes.ts";
+export {
+  createFaststartCache,
+  faststart,
+  FASTSTART_VERSION,
+  type FaststartCache,
+  type FaststartInfo,
+  faststartInfo,
+  type FaststartOptions,
+  type FaststartPlan,
+  isFaststart,
+  type MoovIndex,
+  type OffsetShift,
+  parseMoov,
+  planFaststart,
+  rewriteMoov,
+  rewriteMoovDetailed,
+  type RewriteMoovOptions,
+  type RewrittenMoov,
+} from "./src/mp4/faststart.ts";
+export { LruCache, type LruCacheOptions } from "./src/mp4/lru.ts";

@@ -1,0 +1,199 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  childBoxes,
+  Mp4FormatError,
+  parseBoxHeader,
+  readBoxHeader,
+  readFully,
+  readTopLevelBoxes,
+} from "../src/mp4/boxes.ts";
+import { LruCache } from "../src/mp4/lru.ts";
+import { fromBytes } from "../src/file_like.ts";
+import { ascii, box, concat, FTYP, largeBox, u32, u64, virtualFile } from "./helpers/mp4_build.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+describe("parseBoxHeader", () => {
+  test("32-bit size", () => {
+    const b = box("free", new Uint8Array(4));
+    assert.deepEqual(parseBoxHeader(b, 0, b.length), {
+      type: "free",
+      start: 0,
+      headerSize: 8,
+      size: 12,
+      sizeForm: "compact",
+      usertype: undefined,
+    });
+  });
+
+  test("size == 1: a 64-bit size", () => {
+    const b = largeBox("mdat", new Uint8Array(5));
+    const h = parseBoxHeader(b, 0, b.length);
+    assert.equal(h.size, 21);
+    assert.equal(h.headerSize, 16);
+    assert.equal(h.sizeForm, "large");
+  });
+
+  test("size == 0 runs to the end only where allowed", () => {
+    const b = concat(u32(0), ascii("mdat"), new Uint8Array(10));
+    assert.equal(parseBoxHeader(b, 0, b.length, true).size, 18);
+    assert.equal(parseBoxHeader(b, 0, b.length, true).sizeForm, "to-end");
+    assert.throws(() => parseBoxHeader(b, 0, b.length), Mp4FormatError);
+  });
+
+  test("uuid: the user type is part of the header", () => {
+    const usertype = Uint8Array.from({ length: 16 }, (_, i) => i);
+    const b = box("uuid", usertype, new Uint8Array(3));
+    const h = parseBoxHeader(b, 0, b.length);
+    assert.equal(h.headerSize, 24);
+    assert.deepEqual(h.usertype, usertype);
+    const large = largeBox("uuid", usertype);
+    assert.equal(parseBoxHeader(large, 0, large.length).headerSize, 32);
+    assert.throws(() => parseBoxHeader(box("uuid", new Uint8Array(4)), 0, 12), Mp4FormatError);
+  });
+
+  test("sizes that cannot be are refused", () => {
+    const cases: [string, Uint8Array][] = [
+      ["smaller than header", concat(u32(7), ascii("free"))],
+      ["64-bit smaller than header", concat(u32(1), ascii("free"), u64(15))],
+      ["past the parent", concat(u32(100), ascii("free"), new Uint8Array(10))],
+      ["64-bit past the parent", concat(u32(1), ascii("free"), u64(2n ** 40n))],
+      ["above 2^53", concat(u32(1), ascii("free"), u64(2n ** 60n))],
+      ["truncated header", new Uint8Array([0, 0, 0, 8, 0x66])],
+      ["truncated 64-bit size", concat(u32(1), ascii("free"), new Uint8Array(4))],
+    ];
+    for (const [name, b] of cases) assert.throws(() => parseBoxHeader(b, 0, b.length), Mp4FormatError, name);
+  });
+});
+
+describe("childBoxes", () => {
+  test("iterates siblings and tolerates a short terminator", () => {
+    const b = concat(box("free"), box("skip", new Uint8Array(2)), u32(0));
+    assert.deepEqual([...childBoxes(b, 0, b.length)].map((c) => [c.type, c.start, c.size]), [
+      ["free", 0, 8],
+      ["skip", 8, 10],
+    ]);
+  });
+
+  test("size 0 in the middle is refused", () => {
+    const b = concat(box("free"), u32(0), ascii("skip"), box("free"));
+    assert.throws(() => [...childBoxes(b, 0, b.length)], Mp4FormatError);
+  });
+});
+
+describe("reading from a FileLike", () => {
+  test("top-level boxes of a real file", async () => {
+    const bytes = new Uint8Array(readFileSync(join(ROOT, "tests/fixtures/moov_at_end.mp4")));
+    const boxes = await readTopLevelBoxes(fromBytes(bytes));
+    assert.deepEqual(boxes.map((b) => b.type), ["ftyp", "free", "mdat", "moov"]);
+    assert.equal(boxes.reduce((n, b) => n + b.size, 0), bytes.length);
+  });
+
+  test("size == 0 at the end, 64-bit sizes, one small read per box", async () => {
+    const file = virtualFile([
+      FTYP,
+      concat(u32(1), ascii("free"), u64(16 + 5_000_000_000)),
+      { pattern: 5_000_000_000 },
+      concat(u32(0), ascii("mdat")),
+      { pattern: 1000 },
+    ]);
+    const boxes = await readTopLevelBoxes(file);
+    assert.deepEqual(boxes.map((b) => [b.type, b.size, b.sizeForm]), [
+      ["ftyp", FTYP.length, "compact"],
+      ["free", 5_000_000_016, "large"],
+      ["mdat", 1008, "to-end"],
+    ]);
+    assert.equal(file.reads, 3);
+    assert.ok(file.bytesRead <= 3 * 32);
+  });
+
+  test("a box running past the end of the file is refused", async () => {
+    const file = fromBytes(concat(FTYP, u32(1000), ascii("mdat"), new Uint8Array(10)));
+    await assert.rejects(readTopLevelBoxes(file), Mp4FormatError);
+  });
+
+  test("a truncated header at the end is refused", async () => {
+    await assert.rejects(readTopLevelBoxes(fromBytes(concat(FTYP, new Uint8Array([0, 0, 0])))), Mp4FormatError);
+    await assert.rejects(readBoxHeader(fromBytes(concat(u32(1), ascii("mdat"), u32(0))), 0), Mp4FormatError);
+  });
+
+  test("too many boxes are refused after maxBoxes small reads", async () => {
+    const file = virtualFile([FTYP, ...Array.from({ length: 3000 }, () => box("free"))]);
+    await assert.rejects(readTopLevelBoxes(file), /more than 1024/);
+    assert.ok(file.reads <= 1024);
+    await assert.rejects(readTopLevelBoxes(file, { maxBoxes: 10 }), /more than 10/);
+  });
+
+  test("readFully loops over short reads and stops at the end", async () => {
+    const src = fromBytes(Uint8Array.from({ length: 100 }, (_, i) => i));
+    const slow = { ...src, read: (into: Uint8Array, pos: number) => src.read(into.subarray(0, 3), pos) };
+    const buf = new Uint8Array(20);
+    assert.equal(await readFully(slow, buf, 90), 10);
+    assert.deepEqual(buf.subarray(0, 10), Uint8Array.from({ length: 10 }, (_, i) => 90 + i));
+  });
+});
+
+describe("LruCache", () => {
+  test("evicts least recently used within the byte budget", () => {
+    const c = new LruCache<string>({ maxBytes: 100 });
+    c.set("a", "A", 40);
+    c.set("b", "B", 40);
+    assert.equal(c.get("a"), "A"); // a is now most recent
+    c.set("c", "C", 40); // evicts b
+    assert.equal(c.has("b"), false);
+    assert.equal(c.get("a"), "A");
+    assert.equal(c.get("c"), "C");
+    assert.equal(c.bytes, 80);
+    assert.equal(c.set("huge", "H", 101), false);
+    assert.equal(c.has("huge"), false);
+    assert.equal(c.bytes, 80);
+  });
+
+  test("entry limit, replace and delete", () => {
+    const c = new LruCache<number>({ maxEntries: 2 });
+    c.set("a", 1, 1);
+    c.set("b", 2, 1);
+    c.set("a", 3, 5);
+    c.set("c", 4, 1);
+    assert.deepEqual([c.has("a"), c.has("b"), c.has("c")], [true, false, true]);
+    assert.equal(c.bytes, 6);
+    c.delete("a");
+    assert.equal(c.bytes, 1);
+    c.clear();
+    assert.equal(c.size, 0);
+  });
+});
+
+describe("runtime-neutral core", () => {
+  const files = [
+    join(ROOT, "src/derived.ts"),
+    ...readdirSync(join(ROOT, "src/mp4")).filter((f) => f.endsWith(".ts")).map((f) => join(ROOT, "src/mp4", f)),
+  ];
+  const strip = (t: string) => t.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+
+  test("src/derived.ts and src/mp4/ import only relative core modules", () => {
+    assert.ok(files.length >= 4);
+    for (const file of files) {
+      const code = strip(readFileSync(file, "utf8"));
+      const specs = [...code.matchAll(/(?:import|export)[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']/g)]
+        .map((m) => m[1] ?? m[2]);
+      for (const spec of specs) {
+        assert.ok(spec.startsWith("./") || spec.startsWith("../"), `${file} imports ${spec}`);
+        assert.ok(!spec.includes("adapters/") && !spec.startsWith("node:"), `${file} imports ${spec}`);
+      }
+    }
+  });
+
+  test("and use no runtime globals", () => {
+    for (const file of files) {
+      const code = strip(readFileSync(file, "utf8"));
+      for (const g of ["Deno.", "Bun.", "process.", "require(", "Buffer.", "__dirname", `"node:`, `'node:`]) {
+        assert.ok(!code.includes(g), `${file} uses ${g}`);
+      }
+    }
+  });
+});
