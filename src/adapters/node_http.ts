@@ -65,14 +65,18 @@ export function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  return new Request(url, {
+  const request = new Request(url, {
     method: req.method,
     headers,
-    signal,
     body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
     // @ts-ignore: required by undici for streaming request bodies, unknown to the DOM types.
     duplex: hasBody ? "half" : undefined,
   });
+  // Handing `signal` to undici's constructor makes it build and link a
+  // signal of its own, which costs more than the rest of the request on
+  // Node 20; the caller's signal itself is what handlers need.
+  Object.defineProperty(request, "signal", { value: signal, enumerable: true });
+  return request;
 }
 
 /**
