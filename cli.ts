@@ -39,6 +39,8 @@ Options:
       --throttle RATE  send each file response at about RATE bytes/s (e.g. 200k,
                        1m) to watch seeking fetch ranges as on a slow network
       --dotfiles       serve files whose names start with a dot
+      --no-faststart   serve MP4s with moov at the end as they are on disk
+                       (default: rewritten to faststart layout on the fly)
   -q, --quiet          no access log
   -h, --help           this help`;
 
@@ -56,6 +58,7 @@ async function main(): Promise<number> {
         hostname: { type: "string", short: "H", default: "127.0.0.1" },
         throttle: { type: "string" },
         dotfiles: { type: "boolean", default: false },
+        "no-faststart": { type: "boolean", default: false },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -87,7 +90,12 @@ async function main(): Promise<number> {
   }
 
   const shutdown = new AbortController();
-  const handler = serveDir(dir, { signal: shutdown.signal, dotfiles: values.dotfiles, throttle });
+  const handler = serveDir(dir, {
+    signal: shutdown.signal,
+    dotfiles: values.dotfiles,
+    throttle,
+    faststart: !values["no-faststart"],
+  });
   const logged = values.quiet ? handler : async (req: Request) => {
     const res = await handler(req);
     const url = new URL(req.url);

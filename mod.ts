@@ -32,7 +32,6 @@ export { formatHttpDate, parseHttpDate } from "./src/http_date.ts";
 export { type BodySegment, type MultipartLayout, multipartLayout, randomBoundary } from "./src/multipart.ts";
 export { contentTypeFor, MEDIA_TYPES } from "./src/media_types.ts";
 export { contentDisposition } from "./src/disposition.ts";
-export { FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, nextChunkSize, TARGET_MS } from "./src/chunk_size.ts";
 export { FileNotFoundError, FileTruncatedError, InvalidFileError, RangedError } from "./src/errors.ts";
 export {
   CACHE_IMMUTABLE,
@@ -51,34 +50,8 @@ export {
   type OpenSpan,
   type Span,
 } from "./src/block_reader.ts";
-export { backoffDelay, isRetryable, type RetryOptions, sleep, withRetries } from "./src/retry.ts";
 export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/serve_dir.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/dir_fs.ts";
-export { encodePath, parseRequestPath, type RequestPath, type RequestPathOptions } from "./src/safe_path.ts";
-export { escapeHtml, jsonForScript } from "./src/html.ts";
-export { type Mp4Box, scanMp4Boxes } from "./src/mp4_boxes.ts";
-export {
-  type ActivityListener,
-  addRange,
-  type FileActivity,
-  type RequestRecorder,
-  type ServedRequest,
-  ViewerTracker,
-  type ViewerTrackerOptions,
-} from "./src/viewer_ranges.ts";
-export { type RangeEventsOptions, rangeEventsResponse } from "./src/range_events.ts";
-export { type BodyTracking, trackBody } from "./src/tracked_body.ts";
-export { throttleBody } from "./src/throttle.ts";
-export {
-  formatBytes,
-  mediaKind,
-  type PageContext,
-  type PageDir,
-  type PageFile,
-  renderIndexPage,
-  renderPlayerPage,
-} from "./src/player_page.ts";
-export { PLAYER_CSS, PLAYER_JS } from "./src/player_assets.ts";
 export {
   derivedETag,
   derivedFile,
@@ -119,3 +92,4 @@ export {
   type RewrittenMoov,
 } from "./src/mp4/faststart.ts";
 export { LruCache, type LruCacheOptions } from "./src/mp4/lru.ts";
+export type { ViewerTrackerOptions } from "./src/viewer_ranges.ts";

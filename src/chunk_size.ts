@@ -25,7 +25,7 @@ export const TARGET_MS = 20;
  * to ask again after it was produced.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { nextChunkSize } from "@ranged/video";
  * nextChunkSize(65536, 0.1); // a fast consumer: grows (131072)
  * nextChunkSize(65536, 500); // a slow one: shrinks towards 16 KiB

@@ -18,7 +18,7 @@ const ENTITIES: Record<string, string> = {
  * Escapes text for HTML element content and quoted attribute values.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { escapeHtml } from "@ranged/video";
  * console.log(escapeHtml(`<img src=x onerror="alert(1)">.mp4`));
  * ```
@@ -33,7 +33,7 @@ export function escapeHtml(text: string): string {
  * file name can close the script or break the parser.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { jsonForScript } from "@ranged/video";
  * console.log(jsonForScript({ name: "</script><b>.mp4" }));
  * ```

@@ -14,7 +14,7 @@
  * CSS of the pages.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { PLAYER_CSS } from "@ranged/video";
  * console.log(PLAYER_CSS.length > 0);
  * ```
@@ -91,7 +91,7 @@ footer{color:var(--muted);font-size:12px;text-align:center;padding:30px}
  * `#ranged-data` JSON element and subscribes to the range events.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { PLAYER_JS } from "@ranged/video";
  * console.log(PLAYER_JS.includes("EventSource"));
  * ```

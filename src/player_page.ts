@@ -8,7 +8,6 @@
  */
 
 import { escapeHtml, jsonForScript } from "./html.ts";
-import type { Mp4Box } from "./mp4_boxes.ts";
 import { PLAYER_CSS, PLAYER_JS } from "./player_assets.ts";
 
 /** A file as the pages show it. */
@@ -21,8 +20,20 @@ export interface PageFile {
   readonly size: number;
   /** Content-Type. */
   readonly type: string;
-  /** Top-level MP4 boxes, when the file is an MP4 (drawn under the map). */
-  readonly boxes?: readonly Mp4Box[];
+  /** Top-level MP4 boxes as served, when the file is an MP4 (drawn under the map). */
+  readonly boxes?: readonly PageBox[];
+  /** True when the file is served in a faststart layout made on the fly (its moov was at the end on disk). */
+  readonly faststart?: boolean;
+}
+
+/** One top-level MP4 box: its four-character type and byte span `[start, start + size)`. */
+export interface PageBox {
+  /** Four-character code, e.g. `moov`. */
+  readonly type: string;
+  /** Offset of the box header. */
+  readonly start: number;
+  /** Size in bytes, header included. */
+  readonly size: number;
 }
 
 /** A subdirectory in the index. */
@@ -50,7 +61,7 @@ export interface PageContext {
  * range map each, then subdirectories and other files as links.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { renderIndexPage } from "@ranged/video";
  * const html = renderIndexPage(
  *   { viewer: "abcdefgh", events: "/__ranged/events?viewer=abcdefgh", nonce: "n", segments: [] },
@@ -70,7 +81,7 @@ export function renderIndexPage(ctx: PageContext, files: readonly PageFile[], di
 <${kind} controls preload="metadata" playsinline src="${escapeHtml(mediaSrc(f, ctx))}"></${kind}>
 <div class="body"><a class="name" href="${escapeHtml(f.path)}?player">${escapeHtml(f.name)}</a>
 <div class="chips"><span class="chip">${escapeHtml(f.type)}</span><span class="chip">${formatBytes(f.size)}</span>${
-      layoutChip(f.boxes)
+      layoutChip(f)
     }</div>
 <canvas class="map" data-map></canvas><div class="stats" data-stats></div>
 <div class="stats"><a class="open" href="${escapeHtml(f.path)}?player">Open player &amp; range map →</a></div></div>
@@ -101,7 +112,7 @@ ${links.length ? `<section class="list"><h2>Folders &amp; files</h2><ul>${links.
  * size, type and MP4 layout, and the live range map with its request log.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { renderPlayerPage } from "@ranged/video";
  * const html = renderPlayerPage(
  *   { viewer: "abcdefgh", events: "/__ranged/events?viewer=abcdefgh", nonce: "n", segments: [] },
@@ -117,9 +128,7 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
   const body = `<h1>${escapeHtml(file.name)}</h1>
 <div class="chips"><span class="chip">${escapeHtml(file.type)}</span><span class="chip">${
     file.size.toLocaleString("en-US")
-  } bytes · ${formatBytes(file.size)}</span>${
-    layoutChip(file.boxes)
-  }<span class="chip" data-duration>duration …</span>${
+  } bytes · ${formatBytes(file.size)}</span>${layoutChip(file)}<span class="chip" data-duration>duration …</span>${
     kind === "video" ? `<span class="chip" data-resolution>…</span>` : ""
   }</div>
 <div class="stage"><${kind} controls preload="auto" playsinline src="${
@@ -177,7 +186,9 @@ function mediaSrc(f: PageFile, ctx: PageContext): string {
   return `${f.path}?viewer=${encodeURIComponent(ctx.viewer)}`;
 }
 
-function layoutChip(boxes: readonly Mp4Box[] | undefined): string {
+function layoutChip(file: PageFile): string {
+  if (file.faststart) return `<span class="chip good">faststart on the fly: moov moved from the end</span>`;
+  const boxes = file.boxes;
   const moov = boxes?.findIndex((b) => b.type === "moov") ?? -1;
   const mdat = boxes?.findIndex((b) => b.type === "mdat") ?? -1;
   if (moov < 0 || mdat < 0) return "";
@@ -190,7 +201,7 @@ function layoutChip(boxes: readonly Mp4Box[] | undefined): string {
  * `video` or `audio` for a media Content-Type, else undefined.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { mediaKind } from "@ranged/video";
  * console.log(mediaKind("video/mp4"), mediaKind("text/plain")); // "video" undefined
  * ```
@@ -205,7 +216,7 @@ export function mediaKind(type: string): "video" | "audio" | undefined {
  * Formats a byte count with binary units, as the pages show sizes.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { formatBytes } from "@ranged/video";
  * console.log(formatBytes(769380)); // "751 KiB"
  * ```

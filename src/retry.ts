@@ -15,7 +15,7 @@ import { OriginError } from "./origin_errors.ts";
  * the read was aborted on purpose.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { isRetryable, OriginError } from "@ranged/video";
  * console.log(isRetryable(new TypeError("fetch failed"))); // true
  * console.log(isRetryable(new OriginError("403", { status: 403 }))); // false
@@ -35,7 +35,7 @@ export function isRetryable(err: unknown, signal?: AbortSignal): boolean {
  * retry together.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { backoffDelay } from "@ranged/video";
  * console.log(backoffDelay(3, 100)); // about 400
  * ```
@@ -49,7 +49,7 @@ export function backoffDelay(attempt: number, base: number): number {
  * Resolves after `ms`, or rejects with the signal's reason as soon as it aborts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { sleep } from "@ranged/video";
  * await sleep(1);
  * ```
@@ -84,7 +84,7 @@ export interface RetryOptions {
  * retryable error (see {@linkcode isRetryable}), at most `retries` times.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { withRetries } from "@ranged/video";
  * let calls = 0;
  * const value = await withRetries(async () => {

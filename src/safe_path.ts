@@ -42,7 +42,7 @@ const MAX_PATH = 4096;
  * dot-segments when `dotfiles` is off. Refused with 400: malformed percent-encoding.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { parseRequestPath } from "@ranged/video";
  * console.log(parseRequestPath("/movies/My%20Film.mp4")); // { ok: true, segments: ["movies", "My Film.mp4"], trailingSlash: false }
  * console.log(parseRequestPath("/..%2fetc/passwd")); // { ok: false, status: 404 }
@@ -77,7 +77,7 @@ export function parseRequestPath(pathname: string, options: RequestPathOptions =
  * percent-encoded, so a name with `#`, `?` or `%` links back to itself.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { encodePath } from "@ranged/video";
  * console.log(encodePath(["a b", "100%.mp4"])); // "/a%20b/100%25.mp4"
  * ```

@@ -13,9 +13,11 @@ import type { DirFs } from "./dir_fs.ts";
 import { FileNotFoundError } from "./errors.ts";
 import { handleVideo, type HandleVideoOptions } from "./handler.ts";
 import { contentTypeFor } from "./media_types.ts";
-import { type Mp4Box, scanMp4Boxes } from "./mp4_boxes.ts";
+import { readTopLevelBoxes } from "./mp4/boxes.ts";
+import { createFaststartCache, faststart, type FaststartCache, isFaststart } from "./mp4/faststart.ts";
 import {
   mediaKind,
+  type PageBox,
   type PageContext,
   type PageDir,
   type PageFile,
@@ -56,12 +58,21 @@ export interface ServeDirOptions {
   throttle?: number;
   /** Most entries an index lists. Default 2000. */
   maxIndexEntries?: number;
+  /**
+   * Serve MP4s (.mp4, .m4v, .m4a, .mov) whose `moov` index sits at the end
+   * in faststart layout, rewritten on the fly at the same URL, so browsers
+   * start playing without fetching the end first. Default true.
+   */
+  faststart?: boolean;
+  /** Where faststart layouts are kept between requests. Default: a 32 MiB cache per serveDir. */
+  faststartCache?: FaststartCache;
 }
 
 /** A Fetch handler, as `Deno.serve` and `Bun.serve` take. */
 export type ServeDirHandler = (req: Request) => Promise<Response>;
 
 const MP4_LIKE = /\.(mp4|m4v|m4a|mov|3gp)$/i;
+const FASTSTART_LIKE = /\.(mp4|m4v|m4a|mov)$/i;
 const MAX_SCANNED = 64;
 
 /**
@@ -89,6 +100,13 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
   const onError = options.onError ?? ((err) => console.error(err));
   const maxEntries = options.maxIndexEntries ?? 2000;
   const base = root.replace(/[\\/]+$/, "") || "/";
+  const layouts = options.faststart === false ? undefined : options.faststartCache ?? createFaststartCache();
+
+  /** Opens a file as served: in faststart layout when that applies (never throws for the file's content). */
+  async function openServed(real: string, name: string) {
+    const file = await fs.open(real, name);
+    return layouts && FASTSTART_LIKE.test(name) ? await faststart(file, { cache: layouts, key: real }) : file;
+  }
   let rootReal: Promise<string> | undefined;
   const realRoot = () => {
     // Resolved once, lazily; a failure is retried on the next request.
@@ -141,7 +159,7 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
       const name = parsed.segments[parsed.segments.length - 1];
       const path = encodePath(parsed.segments);
       if (url.searchParams.has("player")) return await playerPage(req, real, name, path, st.size, parsed.segments);
-      const file = await fs.open(real, name);
+      const file = await openServed(real, name);
       const size = file.size;
       let res = handleVideo(req, file, options.handler);
       if (options.throttle && options.throttle > 0 && res.body) {
@@ -176,20 +194,27 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
 
   async function describe(real: string, name: string, path: string, size: number, scan: boolean): Promise<PageFile> {
     const type = contentTypeFor(name) ?? "application/octet-stream";
-    let boxes: Mp4Box[] | undefined;
+    let boxes: PageBox[] | undefined;
+    let fast = false;
     if (scan && MP4_LIKE.test(name)) {
-      const file = await fs.open(real, name).catch(() => undefined);
+      const file = await openServed(real, name).catch(() => undefined);
       if (file) {
         try {
-          boxes = await scanMp4Boxes(file);
+          fast = isFaststart(file);
+          size = file.size;
+          boxes = (await readTopLevelBoxes(file, { maxBoxes: 64 })).map(({ type, start, size }) => ({
+            type,
+            start,
+            size,
+          }));
         } catch {
-          // A file that fails to read is still listed, just without its layout.
+          // A file that fails to read or parse is still listed, just without its layout.
         } finally {
           await Promise.resolve(file.close?.()).catch(() => {});
         }
       }
     }
-    return { name, path, size, type, boxes };
+    return { name, path, size, type, boxes, faststart: fast };
   }
 
   async function indexPage(req: Request, dir: string, segments: readonly string[]): Promise<Response> {

@@ -12,7 +12,7 @@
  * `sliceBytes`. Cancelling the result cancels the source.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { throttleBody } from "@ranged/video";
  * const slow = throttleBody(new Response(new Uint8Array(2048)).body!, 1024 * 1024);
  * console.log((await new Response(slow).arrayBuffer()).byteLength); // 2048

@@ -19,7 +19,7 @@ export interface BodyTracking {
  * Wraps `body` so that `tracking` sees every chunk and the end.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { trackBody } from "@ranged/video";
  * let total = 0;
  * const body = trackBody(new Response("hello").body!, { onChunk: (n) => (total += n), onEnd: () => {} });

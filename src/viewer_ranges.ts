@@ -79,7 +79,7 @@ const VIEWER_ID = /^[A-Za-z0-9_-]{8,64}$/;
  * tells subscribed event streams when that changes.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { ViewerTracker } from "@ranged/video";
  * const tracker = new ViewerTracker();
  * const rec = tracker.begin("viewer-1234", "/a.mp4", 1000, 206, 0, 499);
@@ -237,7 +237,7 @@ export class ViewerTracker {
  * neighbours are joined, so the list stays bounded at a small loss of detail.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { addRange } from "@ranged/video";
  * const ranges: Array<[number, number]> = [[0, 9]];
  * addRange(ranges, 10, 19);

@@ -10,7 +10,7 @@ import { serveDir } from "../src/adapters/serve.ts";
 import { parseRequestPath } from "../src/safe_path.ts";
 import { addRange, ViewerTracker } from "../src/viewer_ranges.ts";
 import { escapeHtml, jsonForScript } from "../src/html.ts";
-import { scanMp4Boxes } from "../src/mp4_boxes.ts";
+import { readTopLevelBoxes } from "../src/mp4/boxes.ts";
 import { fromBytes } from "../src/file_like.ts";
 
 const SECRET = "TOP SECRET outside the root";
@@ -209,7 +209,7 @@ test("serveDir: a directory without a slash redirects, with one answers the inde
   for (const hidden of [".hidden", ".git", "link-out", "link-dir-out", "sneaky", "link-dot", "dangling"]) {
     assert.ok(!html.includes(`/${hidden}`), `${hidden} must not be listed`);
   }
-  assert.ok(html.includes("moov at the end"), "the MP4 layout is shown");
+  assert.ok(html.includes("faststart on the fly"), "the MP4 layout is shown: moov moved from the end");
 
   const sub = await (await get("/sub/")).text();
   assert.ok(sub.includes(`src="/sub/a.mp4?viewer=`));
@@ -243,8 +243,8 @@ test("serveDir: the player page shows size, type, layout and the range map", asy
   assert.ok(html.includes("video/mp4"));
   assert.ok(html.includes("769,382 bytes") || /\d{3},\d{3} bytes/.test(html));
   assert.ok(html.includes("data-map"));
-  assert.ok(html.includes("moov at the end"));
-  assert.match(html, /"boxes":\[\{"type":"ftyp"/);
+  assert.ok(html.includes("faststart on the fly"));
+  assert.match(html, /"boxes":\[\{"type":"ftyp","start":0,"size":\d+\},\{"type":"moov"/);
 });
 
 test("serveDir: ranges sent to a viewer are pushed over Server-Sent Events", async () => {
@@ -315,12 +315,29 @@ test("addRange merges overlapping and adjacent ranges", () => {
   assert.deepEqual(r, [[0, 100]]);
 });
 
-test("scanMp4Boxes finds moov before or after mdat", async () => {
-  const bytes = new Uint8Array(
-    await (await import("node:fs/promises")).readFile(new URL("../samples/testsrc-faststart.mp4", import.meta.url)),
+test("MP4s with moov at the end are served in faststart layout at the same URL, unless turned off", async () => {
+  const samples = new URL("../samples/", import.meta.url).pathname;
+  const original = new Uint8Array(
+    await (await import("node:fs/promises")).readFile(join(samples, "testsrc-moov-at-end.mp4")),
   );
-  const boxes = await scanMp4Boxes(fromBytes(bytes));
-  assert.deepEqual(boxes.map((b) => b.type), ["ftyp", "moov", "free", "mdat"]);
-  assert.equal(boxes.at(-1)!.start + boxes.at(-1)!.size, bytes.length);
-  assert.deepEqual(await scanMp4Boxes(fromBytes(new TextEncoder().encode("not an mp4 at all"))), []);
+  const types = async (body: Uint8Array) => (await readTopLevelBoxes(fromBytes(body))).map((b) => b.type);
+  assert.deepEqual(await types(original), ["ftyp", "free", "mdat", "moov"]);
+
+  const served = await serveDir(samples, { rangeMap: false })(new Request("http://x/testsrc-moov-at-end.mp4"));
+  assert.equal(served.status, 200);
+  const body = new Uint8Array(await served.arrayBuffer());
+  assert.equal(body.length, original.length);
+  assert.deepEqual(await types(body), ["ftyp", "moov", "free", "mdat"]);
+  assert.notEqual(served.headers.get("etag"), null);
+
+  const page = await (await serveDir(samples)(new Request("http://x/testsrc-moov-at-end.mp4?player"))).text();
+  assert.match(page, /faststart on the fly/);
+
+  const off = serveDir(samples, { rangeMap: false, faststart: false });
+  const raw = new Uint8Array(await (await off(new Request("http://x/testsrc-moov-at-end.mp4"))).arrayBuffer());
+  assert.deepEqual(raw, original);
+  const offPage =
+    await (await serveDir(samples, { faststart: false })(new Request("http://x/testsrc-moov-at-end.mp4?player")))
+      .text();
+  assert.match(offPage, /moov at the end/);
 });

@@ -20,19 +20,24 @@ const CHROMIUM_ARGS = [
 ];
 
 let server: TestServer | undefined;
+let fastServer: TestServer | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
   requireBinary("chromium");
   // 1 MiB/s per response, as on a real network: the moov-at-end sample then
   // cannot arrive in one loopback burst, and Chromium has to fetch the end.
-  server = await startServer(["--throttle", "1m"]);
+  // --no-faststart: these tests watch Chromium seek through files as they are on disk.
+  server = await startServer(["--throttle", "1m", "--no-faststart"]);
+  // The default: moov-at-end MP4s are rewritten to faststart layout on the fly.
+  fastServer = await startServer(["--throttle", "1m"]);
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await fastServer?.stop();
 });
 
 test("browser: chromium is installed", () => requireBinary("chromium"));
@@ -50,10 +55,10 @@ test("browser: the index page lists both samples with a player each", async () =
   }
 });
 
-async function playAndSeek(page: Page, name: string) {
+async function playAndSeek(page: Page, name: string, on: TestServer = server!) {
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${server!.url}${name}?player`);
+  await page.goto(`${on.url}${name}?player`);
   const video = page.locator(".stage video");
   await page.waitForFunction(() => (document.querySelector(".stage video") as HTMLVideoElement).readyState >= 1, null, {
     timeout: 20_000,
@@ -117,6 +122,23 @@ for (const name of ["testsrc-faststart.mp4", "testsrc-moov-at-end.mp4"]) {
     }
   });
 }
+
+test("browser: by default the moov-at-end sample is served in faststart layout and plays without fetching its end", async () => {
+  const name = "testsrc-moov-at-end.mp4";
+  const page = await browser!.newPage();
+  try {
+    await playAndSeek(page, name, fastServer!);
+    assert.match(await page.locator(".chips").first().innerText(), /faststart on the fly/);
+  } finally {
+    await page.close();
+  }
+  await eventually(() => fastServer!.log.some((l) => l.startsWith(`GET /${name}?viewer=`) && / 206 /.test(l)));
+  const size = statSync(SAMPLES + name).size;
+  const requests = fastServer!.log.filter((l) => l.startsWith(`GET /${name}?viewer=`));
+  // Nothing was asked from the last tenth, where moov sat on disk (the seek goes to 80%).
+  const starts = requests.map((l) => Number(/content-range=bytes (\d+)-/.exec(l)?.[1] ?? 0));
+  assert.ok(starts.every((s) => s < size * 0.9), `a request near the end: ${requests.join("\n")}`);
+});
 
 test("browser: the server shuts down cleanly on SIGTERM", async () => {
   await browser?.close();

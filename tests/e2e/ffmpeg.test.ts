@@ -12,7 +12,8 @@ let server: TestServer | undefined;
 before(async () => {
   requireBinary("ffmpeg");
   requireBinary("ffprobe");
-  server = await startServer();
+  // As on disk: ffprobe must seek to the moov at the end (faststart would move it first).
+  server = await startServer(["--no-faststart"]);
 });
 after(async () => {
   await server?.stop();
