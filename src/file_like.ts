@@ -51,11 +51,13 @@ export interface FileLike {
   /**
    * Optional native fast path: the whole file as a Blob the runtime can send
    * without copying through JavaScript (Bun sends a `Bun.file` slice with
-   * sendfile). When present, the handler answers with `blob().slice(...)`
-   * instead of reading chunks, and keeps an exact Content-Length on every
-   * runtime.
+   * sendfile). When it returns a Blob, the handler answers with
+   * `blob().slice(...)` instead of reading chunks, and keeps an exact
+   * Content-Length on every runtime. Returning `undefined` (say, because the
+   * file changed since it was opened, which a runtime's sendfile would not
+   * notice) makes the handler read chunks instead.
    */
-  blob?(): Blob;
+  blob?(): Blob | undefined;
   /**
    * Optional native fast path: a stream of the bytes `start..end`
    * (inclusive) that the runtime pumps itself, such as Deno's

@@ -201,8 +201,8 @@ function send(
   // parts from a Blob composed with `new Blob([...])`, so multipart bodies
   // always go through the chunk iterator.
   if (segments.length === 1 && !("bytes" in only)) {
-    if (file.blob) {
-      const blob = file.blob();
+    const blob = file.blob?.();
+    if (blob) {
       closeQuietly(file);
       return new Response(blob.slice(only.start, only.end + 1), { status, headers });
     }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { FileNotFoundError } from "../errors.ts";
 import type { FileLike } from "../file_like.ts";
@@ -56,6 +57,14 @@ export async function openFile(path: string, options: OpenFileOptions = {}): Pro
       into.set(part);
       return part.length;
     },
-    blob: () => blob,
+    blob() {
+      // Bun's sendfile sends what the file holds when the response goes out,
+      // under headers made from the size we announced: a file truncated since
+      // it was opened would go out short yet framed as complete. A cheap
+      // re-stat sends such a file through `read`, whose short read cuts the
+      // connection instead.
+      const now = statSync(path, { throwIfNoEntry: false });
+      return now && now.size === size && now.mtimeMs === st.mtimeMs ? blob : undefined;
+    },
   };
 }
