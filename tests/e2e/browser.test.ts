@@ -5,19 +5,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "./_chromium.ts";
 import { eventually, requireBinary, SAMPLES, startServer, type TestServer } from "./_server.ts";
-
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--autoplay-policy=no-user-gesture-required",
-];
 
 let server: TestServer | undefined;
 let fastServer: TestServer | undefined;
@@ -31,7 +21,7 @@ before(async () => {
   server = await startServer(["--throttle", "1m", "--no-faststart"]);
   // The default: moov-at-end MP4s are rewritten to faststart layout on the fly.
   fastServer = await startServer(["--throttle", "1m"]);
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -16,25 +16,13 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./_chromium.ts";
 import { handleVideo } from "../../src/handler.ts";
 import { createFaststartCache, faststart, faststartInfo, isFaststart } from "../../src/mp4/faststart.ts";
 import { openNative, runtime, startServer, type TestServer } from "../helpers/server.ts";
 import { parseMultipart } from "../helpers/multipart_parse.ts";
 
 const INSTALL = "apt-get install -y ffmpeg chromium";
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--autoplay-policy=no-user-gesture-required",
-];
-
 /** Fails (never skips) when a binary is missing. */
 function requireBinary(name: string): void {
   const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
@@ -298,7 +286,7 @@ describe("faststart over HTTP", () => {
 describe("Chromium", () => {
   test("starts playback of a moov-at-end file with no request for its last bytes", async () => {
     requireBinary("chromium");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     const size = read(BROWSER_FILE).length;
     const original = await openNative(at(BROWSER_FILE));
     const fast = await faststart(original, { cache: false });

@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium } from "./_chromium.ts";
 import { patternBytes } from "../helpers/counting_file.ts";
 import { parseMultipart } from "../helpers/multipart_parse.ts";
 import { rawRequest } from "../helpers/raw_http.ts";
@@ -147,20 +148,7 @@ describe("example Worker with R2 on workerd", () => {
     requireBinary("chromium");
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        headless: true,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--autoplay-policy=no-user-gesture-required",
-        ],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
