@@ -26,6 +26,8 @@ export function count(name: string): void {
 export function reportCases(file: string, runtime: string): void {
   const total = Object.values(executed).reduce((a, b) => a + b, 0);
   console.log(`[fuzz ${runtime}] ${file}: ${total} cases ${JSON.stringify(executed)}`);
+  // Bun runs every file in one process: start the next file's count from zero.
+  for (const key of Object.keys(executed)) delete executed[key];
 }
 
 /** The byte at `pos` of the virtual file: cheap, position-dependent, defined up to 2^53. */
