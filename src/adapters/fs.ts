@@ -5,6 +5,7 @@
  * @module
  */
 
+import { read } from "node:fs";
 import { open } from "node:fs/promises";
 import { FileNotFoundError } from "../errors.ts";
 import type { FileLike } from "../file_like.ts";
@@ -43,9 +44,12 @@ export async function openFile(path: string, options: OpenFileOptions = {}): Pro
       size: st.size,
       name: options.name ?? path,
       lastModified: st.mtimeMs,
-      async read(into, position) {
-        const { bytesRead } = await fh.read(into, 0, into.length, position);
-        return bytesRead;
+      read(into, position) {
+        // The callback API on the handle's fd: FileHandle.read's promise
+        // machinery costs more than the read itself for small chunks.
+        return new Promise((resolve, reject) => {
+          read(fh.fd, into, 0, into.length, position, (err, n) => err ? reject(err) : resolve(n));
+        });
       },
       async close() {
         if (closed) return;

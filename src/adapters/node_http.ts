@@ -8,7 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { FIRST_CHUNK, MAX_CHUNK, nextChunkSize } from "../chunk_size.ts";
+import { FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, nextChunkSize } from "../chunk_size.ts";
 
 /** A Fetch-style handler, as `Deno.serve` and `Bun.serve` take. */
 export type FetchHandler = (req: Request) => Response | Promise<Response>;
@@ -143,14 +143,47 @@ async function pumpChunks(
 
 const BUFFERS = 2;
 const GROW_AFTER = 16 * 1024 * 1024;
+const POOL_LIMIT = 8 * 1024 * 1024;
 
 /**
- * Reads a byte stream into at most two buffers of our own and reuses each
- * once the socket has flushed it (the write callback), so a response
- * allocates nothing per chunk. The buffer size follows how fast the socket
- * flushes (the same pacing rule as the chunk iterator), changing only by a
- * factor of two or more so buffers are not reallocated on every jitter: fast
- * clients get 1 MiB reads, slow viewers hold a few KiB.
+ * Buffers shared by all responses of the process, in power-of-two sizes
+ * from MIN_CHUNK to MAX_CHUNK, so a busy server does not allocate (and
+ * zero-fill, and later collect) a fresh buffer for every response.
+ */
+const pool = new Map<number, ArrayBuffer[]>();
+let pooled = 0;
+
+function sizeClass(n: number): number {
+  let c = MIN_CHUNK;
+  while (c < n && c < MAX_CHUNK) c *= 2;
+  return c;
+}
+
+function takeBuffer(n: number): ArrayBuffer {
+  const c = sizeClass(n);
+  const buf = pool.get(c)?.pop();
+  if (buf) {
+    pooled -= c;
+    return buf;
+  }
+  return new ArrayBuffer(c);
+}
+
+function giveBuffer(buf: ArrayBuffer): void {
+  const c = buf.byteLength;
+  if (c !== sizeClass(c) || pooled + c > POOL_LIMIT) return;
+  let list = pool.get(c);
+  if (!list) pool.set(c, list = []);
+  list.push(buf);
+  pooled += c;
+}
+
+/**
+ * Reads a byte stream into at most two pooled buffers at a time, each given
+ * back once the socket has flushed it (the write callback), so a response
+ * allocates nothing per chunk. The read size follows how fast the socket
+ * flushes (the same pacing rule as the chunk iterator): fast clients get
+ * 1 MiB reads, slow viewers hold a few KiB.
  */
 async function pumpIntoBuffers(
   reader: ReadableStreamBYOBReader,
@@ -161,7 +194,6 @@ async function pumpIntoBuffers(
   const length = Number(res.getHeader("content-length"));
   let size = length > 0 && length <= MAX_CHUNK ? length : FIRST_CHUNK;
   let flushed = 0;
-  const free: ArrayBuffer[] = [];
   let writing = 0;
   let wake: (() => void) | undefined;
   const onAbort = () => wake?.();
@@ -170,8 +202,12 @@ async function pumpIntoBuffers(
     while (!signal.aborted) {
       while (writing >= BUFFERS && !signal.aborted) await new Promise<void>((r) => wake = r);
       if (signal.aborted) return;
-      const { done, value } = await reader.read(new Uint8Array(free.pop() ?? new ArrayBuffer(size)));
-      if (done) return;
+      const buf = takeBuffer(size);
+      const { done, value } = await reader.read(new Uint8Array(buf, 0, Math.min(size, buf.byteLength)));
+      if (done) {
+        if (value) giveBuffer(value.buffer as ArrayBuffer);
+        return;
+      }
       writing++;
       const started = performance.now();
       res.write(value, () => {
@@ -182,7 +218,7 @@ async function pumpIntoBuffers(
         // at once, so pace means nothing before GROW_AFTER bytes: growing
         // earlier gives every slow viewer 1 MiB buffers.
         if (paced <= size / 2 || (paced >= size * 2 && flushed >= GROW_AFTER)) size = paced;
-        if (value.buffer.byteLength === size && free.length < BUFFERS) free.push(value.buffer as ArrayBuffer);
+        giveBuffer(value.buffer as ArrayBuffer);
         wake?.();
       });
     }
