@@ -25,7 +25,8 @@ function currentRuntime(): "deno" | "bun" | "node" {
   return g.Bun ? "bun" : g.Deno ? "deno" : "node";
 }
 
-function freePort(): Promise<number> {
+/** A port nobody listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
@@ -109,7 +110,7 @@ export async function startServer(extra: string[] = [], dir = SAMPLES): Promise<
 export function run(
   cmd: string,
   args: string[],
-  timeout = 60_000,
+  timeout = 120_000,
 ): Promise<{ status: number | null; stdout: Uint8Array; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -12,11 +12,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./_chromium.ts";
+import { run } from "./_server.ts";
 import { handleVideo } from "../../src/handler.ts";
 import { createFaststartCache, faststart, faststartInfo, isFaststart } from "../../src/mp4/faststart.ts";
 import { openNative, runtime, startServer, type TestServer } from "../helpers/server.ts";
@@ -27,33 +28,6 @@ const INSTALL = "apt-get install -y ffmpeg chromium";
 function requireBinary(name: string): void {
   const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
   if (found.status !== 0 || !found.stdout.trim()) assert.fail(`missing ${name}: ${INSTALL}`);
-}
-
-/** Runs a command without blocking the event loop (the in-process server must keep answering). */
-function run(
-  cmd: string,
-  args: string[],
-  timeout = 120_000,
-): Promise<{ status: number | null; stdout: Uint8Array; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    const out: Uint8Array[] = [];
-    let stderr = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeout);
-    child.stdout!.on("data", (c: Uint8Array) => out.push(c));
-    child.stderr!.on("data", (c) => (stderr += c));
-    child.once("error", reject);
-    child.once("close", (status) => {
-      clearTimeout(timer);
-      const bytes = new Uint8Array(out.reduce((n, c) => n + c.length, 0));
-      let at = 0;
-      for (const c of out) {
-        bytes.set(c, at);
-        at += c.length;
-      }
-      resolve({ status, stdout: bytes, stderr });
-    });
-  });
 }
 
 async function ffmpeg(...args: string[]): Promise<void> {
