@@ -15,9 +15,8 @@ import process from "node:process";
 import { connect } from "node:net";
 import { handleVideo } from "../src/handler.ts";
 import { openFile as openPortable } from "../src/adapters/fs.ts";
-import type { FileLike } from "../src/file_like.ts";
 import { openNative, runtime, startServer, type TestServer } from "./helpers/server.ts";
-import { countingFile, patternBytes } from "./helpers/counting_file.ts";
+import { CloseLedger, countingFile, patternBytes } from "./helpers/counting_file.ts";
 import { getRequest, RawExchange } from "./helpers/raw_exchange.ts";
 import { fullGc, MiB, openFds, rss, waitUntil } from "./helpers/proc_stats.ts";
 import { prng } from "./helpers/prng.ts";
@@ -31,30 +30,10 @@ const TMP = mkdtempSync(join(tmpdir(), "ranged-abort-"));
 const BIG = join(TMP, "big.mp4");
 
 let server: TestServer;
-let opened = 0;
-let closed = 0;
-let doubleCloses = 0;
+const ledger = new CloseLedger();
 // Close counts of the counting FileLikes, by request: the files themselves are
 // not kept, so the test's own bookkeeping does not show up as RSS growth.
 const countingCloses: number[] = [];
-
-function tracked(file: FileLike): FileLike {
-  opened++;
-  let done = false;
-  return {
-    size: file.size,
-    name: file.name,
-    lastModified: file.lastModified,
-    read: (into, pos) => file.read(into, pos),
-    blob: file.blob ? () => file.blob!() : undefined,
-    close() {
-      if (done) doubleCloses++;
-      done = true;
-      closed++;
-      return file.close?.();
-    },
-  };
-}
 
 before(async () => {
   writeFileSync(BIG, DATA);
@@ -75,7 +54,7 @@ before(async () => {
       return handleVideo(req, file);
     }
     const file = path === "/portable" ? await openPortable(BIG) : await openNative(BIG);
-    return handleVideo(req, tracked(file));
+    return handleVideo(req, ledger.wrap(file));
   });
 });
 
@@ -160,7 +139,7 @@ test(`${ABORTS} aborted requests on ${runtime} (seed ${SEED}): no fd, memory or 
     await ex.closed;
     assert.deepEqual(ex.body(), DATA.subarray(0, 100000));
   }
-  await waitUntil(() => opened === closed && countingCloses.every((n) => n === 1), 10_000);
+  await waitUntil(() => ledger.opened === ledger.closed && countingCloses.every((n) => n === 1), 10_000);
   fullGc();
   await new Promise((res) => setTimeout(res, 200));
   fullGc();
@@ -180,9 +159,12 @@ test(`${ABORTS} aborted requests on ${runtime} (seed ${SEED}): no fd, memory or 
   const seconds = (Date.now() - t0) / 1000;
 
   // Everything the server opened gets closed, and only once.
-  const allClosed = await waitUntil(() => opened === closed && countingCloses.every((n) => n >= 1), 20_000);
-  assert.ok(allClosed, `opened ${opened} tracked files, closed ${closed}`);
-  assert.equal(doubleCloses, 0, "a FileLike was closed twice");
+  const allClosed = await waitUntil(
+    () => ledger.opened === ledger.closed && countingCloses.every((n) => n >= 1),
+    20_000,
+  );
+  assert.ok(allClosed, `opened ${ledger.opened} tracked files, closed ${ledger.closed}`);
+  assert.equal(ledger.doubleCloses, 0, "a FileLike was closed twice");
   const notOnce = countingCloses.filter((n) => n !== 1);
   assert.equal(notOnce.length, 0, `counting FileLikes not closed exactly once: ${notOnce}`);
 
@@ -202,8 +184,8 @@ test(`${ABORTS} aborted requests on ${runtime} (seed ${SEED}): no fd, memory or 
   );
   console.log(
     `[abort ${runtime}] ${ABORTS} aborts in ${seconds.toFixed(1)} s, seed ${SEED}, ${JSON.stringify(stats)}; ` +
-      `FileLikes opened ${opened + countingCloses.length}, ` +
-      `closed ${closed + countingCloses.filter((n) => n === 1).length}; ` +
+      `FileLikes opened ${ledger.opened + countingCloses.length}, ` +
+      `closed ${ledger.closed + countingCloses.filter((n) => n === 1).length}; ` +
       `fds ${fds0} -> ${fds1}; RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} MiB; ` +
       `JS heap ${(heap0 / MiB).toFixed(1)} -> ${(process.memoryUsage().heapUsed / MiB).toFixed(1)} MiB`,
   );

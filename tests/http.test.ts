@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { handleVideo } from "../src/handler.ts";
 import { openFile as openPortable } from "../src/adapters/fs.ts";
-import type { FileLike } from "../src/file_like.ts";
 import { openNative, runtime, startServer, type TestServer } from "./helpers/server.ts";
 import { rawRequest } from "./helpers/raw_http.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
+import { CloseLedger } from "./helpers/counting_file.ts";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/clip.mp4", import.meta.url));
 const DATA = new Uint8Array(readFileSync(FIXTURE));
@@ -21,27 +21,8 @@ const SIZE = DATA.length;
 const TMP = mkdtempSync(join(tmpdir(), "ranged-http-"));
 const BIG = join(TMP, "big.mp4");
 let server: TestServer;
-let closes = 0;
-let opened = 0;
-
-function counted(file: FileLike): FileLike {
-  opened++;
-  let done = false;
-  return {
-    size: file.size,
-    name: file.name,
-    lastModified: file.lastModified,
-    etag: file.etag,
-    read: (into, pos) => file.read(into, pos),
-    blob: file.blob ? () => file.blob!() : undefined,
-    async close() {
-      assert.equal(done, false, "close() called twice");
-      done = true;
-      closes++;
-      await file.close?.();
-    },
-  };
-}
+// Every file the server opens must be closed exactly once.
+const ledger = new CloseLedger();
 
 before(async () => {
   // Large enough that a body is still streaming when the client leaves.
@@ -55,7 +36,7 @@ before(async () => {
       : url.pathname === "/portable.mp4"
       ? await openPortable(FIXTURE)
       : await openNative(FIXTURE);
-    return handleVideo(req, counted(file), { cacheControl: "public, max-age=60" });
+    return handleVideo(req, ledger.wrap(file), { cacheControl: "public, max-age=60" });
   });
 });
 after(async () => {
@@ -172,7 +153,7 @@ describe(`real server on ${runtime}`, () => {
   });
 
   test("a client that disconnects mid-body: every opened file is closed exactly once", async () => {
-    const before = opened - closes;
+    const before = ledger.opened - ledger.closed;
     for (let i = 0; i < 10; i++) {
       const ac = new AbortController();
       const res = await fetch(server.url + (i % 2 ? "/big.mp4" : "/big-portable.mp4"), { signal: ac.signal });
@@ -182,7 +163,10 @@ describe(`real server on ${runtime}`, () => {
       await reader.closed.catch(() => {});
     }
     const deadline = Date.now() + 5000;
-    while (opened - closes !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(opened - closes, before, "files left open after client aborts");
+    while (ledger.opened - ledger.closed !== before && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(ledger.opened - ledger.closed, before, "files left open after client aborts");
+    assert.equal(ledger.doubleCloses, 0, "a FileLike was closed twice");
   });
 });

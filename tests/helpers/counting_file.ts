@@ -51,3 +51,33 @@ export function patternBytes(size: number, seed = 1): Uint8Array {
 export function settle(): Promise<void> {
   return new Promise((r) => setTimeout(r, 5));
 }
+
+/**
+ * Wraps FileLikes so a test can see that every file the server opened was
+ * closed exactly once: `opened`, `closed` and `doubleCloses` count across
+ * all wrapped files. The wrapper keeps the native fast paths it can (blob).
+ */
+export class CloseLedger {
+  opened = 0;
+  closed = 0;
+  doubleCloses = 0;
+
+  wrap(file: FileLike): FileLike {
+    this.opened++;
+    let done = false;
+    return {
+      size: file.size,
+      name: file.name,
+      lastModified: file.lastModified,
+      etag: file.etag,
+      read: (into, pos) => file.read(into, pos),
+      blob: file.blob ? () => file.blob!() : undefined,
+      close: () => {
+        if (done) this.doubleCloses++;
+        done = true;
+        this.closed++;
+        return file.close?.();
+      },
+    };
+  }
+}
