@@ -21,6 +21,22 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+if (e2e) {
+  // The end-to-end suites drive real clients and servers from Debian's
+  // packages: say exactly what to install rather than fail one test at a time.
+  const needs = { chromium: "chromium", ffmpeg: "ffmpeg", ffprobe: "ffmpeg", curl: "curl", nginx: "nginx" };
+  const path = `${process.env.PATH ?? ""}:/usr/sbin:/sbin`;
+  const missing = Object.keys(needs).filter((b) =>
+    spawnSync("sh", ["-c", `command -v ${b}`], { env: { PATH: path } }).status !== 0
+  );
+  if (missing.length > 0) {
+    const pkgs = [...new Set(missing.map((b) => needs[b]))].join(" ");
+    console.error(`missing ${missing.join(", ")}: apt-get install -y ${pkgs}`);
+    console.log("runtimes: 0 passed, 3 failed");
+    process.exit(1);
+  }
+}
+
 const bin = (name) => join("node_modules", ".bin", name);
 const runtimes = {
   deno: [bin("deno"), ["test", "-A", "--no-prompt", ...files]],
