@@ -57,7 +57,8 @@ export async function openFile(path: string, options: OpenFileOptions = {}): Pro
         // many slow viewers).
         if (end !== st.size - 1 || closed) return undefined;
         closed = true;
-        if (start !== 0) file.seekSync(start, Deno.SeekMode.Start);
+        // Always seek: earlier reads (a format probe, say) moved the handle's offset.
+        file.seekSync(start, Deno.SeekMode.Start);
         return file.readable;
       },
       close() {

@@ -11,10 +11,13 @@ import type { DirEntryInfo, DirFs, PathStat } from "../dir_fs.ts";
 import { FileNotFoundError } from "../errors.ts";
 import { openFile } from "./fs.ts";
 import { openFile as openBunFile } from "./bun.ts";
+import { openFile as openDenoFile } from "./deno.ts";
 
-// On Bun, files open as Bun.file Blobs: single ranges go out with sendfile
-// and keep their Content-Length (streams lose it there, oven-sh/bun#10507).
-const open = "Bun" in globalThis ? openBunFile : openFile;
+// Each runtime's fastest file: on Bun a Bun.file Blob (sendfile, and an exact
+// Content-Length, which streams lose there: oven-sh/bun#10507); on Deno an
+// FsFile, whose resource-backed stream keeps slow viewers' memory flat
+// (+24 MiB for 200 of them, against +470 MiB through node:fs).
+const open = "Bun" in globalThis ? openBunFile : "Deno" in globalThis ? openDenoFile : openFile;
 
 // Codes that mean "nothing you may read is there": answered as 404, not 500.
 const NOT_FOUND = new Set(["ENOENT", "ENOTDIR", "EACCES", "EPERM", "ELOOP", "ENAMETOOLONG", "EINVAL", "NotFound"]);
@@ -33,7 +36,7 @@ async function translate<T>(path: string, op: () => Promise<T>): Promise<T> {
 
 /**
  * {@linkcode DirFs} over `node:fs/promises`: works unchanged on Deno, Bun and
- * Node, and opens files as `Bun.file` Blobs on Bun.
+ * Node, and opens files with the runtime's native API on Bun and Deno.
  *
  * @example
  * ```ts ignore
