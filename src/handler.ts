@@ -12,8 +12,8 @@ import { InvalidFileError } from "./errors.ts";
 import type { FileLike } from "./file_like.ts";
 import { formatHttpDate } from "./http_date.ts";
 import { contentTypeFor } from "./media_types.ts";
-import { type BodySegment, multipartLayout } from "./multipart.ts";
-import { type ByteRange, coalesceRanges, parseRange } from "./range.ts";
+import { type BodySegment, type MultipartLayout, multipartLayout } from "./multipart.ts";
+import { type ByteRange, coalesceRanges, parseRange, rangesLength } from "./range.ts";
 
 /** Options of {@linkcode handleVideo}. */
 export interface HandleVideoOptions {
@@ -100,7 +100,7 @@ export function handleVideo(req: Request, file: FileLike, options: HandleVideoOp
 
   // Range applies to GET only (§14.2); a HEAD describes the plain GET.
   const rangeHeader = method === "GET" ? header("range") : null;
-  let ranges: ByteRange[] | undefined;
+  let selection: Selection | undefined;
   if (rangeHeader !== null) {
     const ifRange = header("if-range");
     if (ifRange === null || ifRangeHolds(ifRange, validators)) {
@@ -109,7 +109,7 @@ export function handleVideo(req: Request, file: FileLike, options: HandleVideoOp
         headers.set("content-range", `bytes */${size}`);
         return empty(file, 416, headers);
       }
-      if (parsed.type === "ranges") ranges = selectRanges(parsed.ranges, size, contentType, options);
+      if (parsed.type === "ranges") selection = selectRanges(parsed.ranges, size, contentType, options);
     }
   }
 
@@ -119,24 +119,26 @@ export function handleVideo(req: Request, file: FileLike, options: HandleVideoOp
     headers.set("content-disposition", contentDisposition(options.disposition, options.filename ?? file.name));
   }
 
-  if (ranges === undefined) {
+  if (selection === undefined) {
     headers.set("content-type", contentType);
     headers.set("content-length", String(size));
     if (method === "HEAD") return empty(file, 200, headers, false);
     return send(file, 200, headers, [{ start: 0, end: size - 1 }], options);
   }
-  if (ranges.length === 1) {
-    const [r] = ranges;
+  const { range: r, layout } = selection;
+  if (r) {
     headers.set("content-type", contentType);
     headers.set("content-length", String(r.end - r.start + 1));
     headers.set("content-range", `bytes ${r.start}-${r.end}/${size}`);
-    return send(file, 206, headers, ranges, options);
+    return send(file, 206, headers, [r], options);
   }
-  const layout = multipartLayout(ranges, size, contentType);
   headers.set("content-type", layout.contentType);
   headers.set("content-length", String(layout.length));
   return send(file, 206, headers, layout.segments, options);
 }
+
+/** What a Range request is answered with: one span, or a multipart body laid out once. */
+type Selection = { range: ByteRange; layout?: undefined } | { range?: undefined; layout: MultipartLayout };
 
 /**
  * Coalesces, caps and limits the satisfiable ranges; `undefined` means
@@ -148,33 +150,30 @@ function selectRanges(
   size: number,
   contentType: string,
   options: HandleVideoOptions,
-): ByteRange[] | undefined {
+): Selection | undefined {
   let ranges = coalesceRanges(requested);
   const cap = options.maxRangeLength;
   if (cap !== undefined && cap > 0) {
-    const total = ranges.reduce((n, r) => n + r.end - r.start + 1, 0);
-    if (ranges.length > 1 && total > cap) ranges = ranges.slice(0, 1);
+    if (ranges.length > 1 && rangesLength(ranges) > cap) ranges = ranges.slice(0, 1);
     if (ranges.length === 1) {
       const [r] = ranges;
       ranges = [{ start: r.start, end: Math.min(r.end, r.start + cap - 1) }];
     }
   }
-  if (ranges.length === 1) return ranges;
+  if (ranges.length === 1) return { range: ranges[0] };
   if (ranges.length > (options.maxRanges ?? DEFAULT_MAX_RANGES)) return undefined;
-  // The boundary's length is fixed, so a placeholder of that length sizes the framing.
-  if (multipartLayout(ranges, size, contentType, "0".repeat(24)).length > size) return undefined;
-  return ranges;
+  const layout = multipartLayout(ranges, size, contentType);
+  return layout.length > size ? undefined : { layout };
 }
 
 function validatorsOf(file: FileLike, options: HandleVideoOptions): Validators {
-  const lastModified = options.lastModified === false ? undefined : validTime(file.lastModified);
+  const mtime = validTime(file.lastModified);
   let etag: string | undefined;
   if (options.etag !== false) {
     etag = file.etag;
-    const mtime = validTime(file.lastModified);
     if (etag === undefined && mtime !== undefined) etag = defaultETag(file.size, mtime);
   }
-  return { etag, lastModified };
+  return { etag, lastModified: options.lastModified === false ? undefined : mtime };
 }
 
 function validTime(ms: number | undefined): number | undefined {
