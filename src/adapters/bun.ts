@@ -8,7 +8,7 @@
 
 import { statSync } from "node:fs";
 import { FileNotFoundError } from "../errors.ts";
-import type { FileLike } from "../file_like.ts";
+import { type FileLike, fromBlob } from "../file_like.ts";
 
 /** Options of {@linkcode openFile}. */
 export interface OpenFileOptions {
@@ -58,16 +58,11 @@ function openSync(path: string, options: OpenFileOptions): FileLike {
   // Pinned to the size we announce, so a growing file cannot overrun Content-Length.
   const blob = bun.file(path).slice(0, size);
   return {
+    // Reads (multipart bodies, format probes) are a Blob's; only blob() differs.
+    ...fromBlob(blob, { name: options.name ?? path, lastModified: st.mtimeMs }),
+    // Content-Type comes from ranged's table, not from Bun's guess for the path.
+    type: undefined,
     size,
-    name: options.name ?? path,
-    lastModified: st.mtimeMs,
-    async read(into, position) {
-      const end = Math.min(position + into.length, size);
-      if (position >= end) return 0;
-      const part = new Uint8Array(await blob.slice(position, end).arrayBuffer());
-      into.set(part);
-      return part.length;
-    },
     blob() {
       // Bun's sendfile sends what the file holds when the response goes out,
       // under headers made from the size we announced: a file truncated since
