@@ -13,10 +13,10 @@
  * @module
  */
 
-export { handleVideo, type HandleVideoOptions } from "./src/handler.ts";
-export { type FileLike, type FileMeta, fromBlob, fromBytes } from "./src/file_like.ts";
-export { bodyStream, type BodyStreamOptions } from "./src/body.ts";
-export { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "./src/range.ts";
+export { handleVideo, type HandleVideoOptions } from "./src/http/handler.ts";
+export { type FileLike, type FileMeta, fromBlob, fromBytes } from "./src/http/file_like.ts";
+export { bodyStream, type BodyStreamOptions } from "./src/http/body.ts";
+export { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "./src/http/range.ts";
 export {
   defaultETag,
   evaluatePreconditions,
@@ -27,12 +27,12 @@ export {
   strongMatch,
   type Validators,
   weakMatch,
-} from "./src/conditional.ts";
-export { formatHttpDate, parseHttpDate } from "./src/http_date.ts";
-export { type BodySegment, type MultipartLayout, multipartLayout, randomBoundary } from "./src/multipart.ts";
-export { contentTypeFor, MEDIA_TYPES } from "./src/media_types.ts";
-export { contentDisposition } from "./src/disposition.ts";
-export { FileNotFoundError, FileTruncatedError, InvalidFileError, RangedError } from "./src/errors.ts";
+} from "./src/http/conditional.ts";
+export { formatHttpDate, parseHttpDate } from "./src/http/http_date.ts";
+export { type BodySegment, type MultipartLayout, multipartLayout, randomBoundary } from "./src/http/multipart.ts";
+export { contentTypeFor, MEDIA_TYPES } from "./src/http/media_types.ts";
+export { contentDisposition } from "./src/http/disposition.ts";
+export { FileNotFoundError, FileTruncatedError, InvalidFileError, RangedError } from "./src/http/errors.ts";
 export {
   CACHE_IMMUTABLE,
   CACHE_MEDIA,
@@ -40,8 +40,8 @@ export {
   CACHE_REVALIDATE,
   cacheControlFor,
   type CacheControlForOptions,
-} from "./src/cache_control.ts";
-export { OriginChangedError, OriginError } from "./src/origin_errors.ts";
+} from "./src/http/cache_control.ts";
+export { OriginChangedError, OriginError } from "./src/remote/origin_errors.ts";
 export {
   type BlockReader,
   blockReader,
@@ -49,9 +49,9 @@ export {
   DEFAULT_BLOCK_SIZE,
   type OpenSpan,
   type Span,
-} from "./src/block_reader.ts";
-export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/serve_dir.ts";
-export type { DirEntryInfo, DirFs, PathStat } from "./src/dir_fs.ts";
+} from "./src/remote/block_reader.ts";
+export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/server/serve_dir.ts";
+export type { DirEntryInfo, DirFs, PathStat } from "./src/server/dir_fs.ts";
 export {
   derivedETag,
   derivedFile,
@@ -59,7 +59,7 @@ export {
   type DerivedInfo,
   derivedInfo,
   type Piece,
-} from "./src/derived.ts";
+} from "./src/http/derived.ts";
 export {
   type BoxHeader,
   childBoxes,
@@ -71,7 +71,7 @@ export {
   readFully,
   readTopLevelBoxes,
   type ReadTopLevelOptions,
-} from "./src/mp4/boxes.ts";
+} from "./src/media/boxes.ts";
 export {
   createFaststartCache,
   faststart,
@@ -90,6 +90,6 @@ export {
   rewriteMoovDetailed,
   type RewriteMoovOptions,
   type RewrittenMoov,
-} from "./src/mp4/faststart.ts";
-export { LruCache, type LruCacheOptions } from "./src/mp4/lru.ts";
-export type { ViewerTrackerOptions } from "./src/viewer_ranges.ts";
+} from "./src/media/faststart.ts";
+export { LruCache, type LruCacheOptions } from "./src/media/lru.ts";
+export type { ViewerTrackerOptions } from "./src/server/viewer_ranges.ts";

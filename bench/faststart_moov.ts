@@ -5,7 +5,7 @@
 //   node --expose-gc --import tsx bench/faststart_moov.ts
 //   deno run -A --v8-flags=--expose-gc bench/faststart_moov.ts
 //   bun bench/faststart_moov.ts
-import { planFaststart } from "../src/mp4/faststart.ts";
+import { planFaststart } from "../src/media/faststart.ts";
 import { ascii, box, concat, FTYP, fullBox, moov, u32, u64, virtualFile } from "../tests/helpers/mp4_build.ts";
 
 const SECONDS = 2 * 60 * 60;

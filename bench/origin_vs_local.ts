@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openFile } from "../src/adapters/fs.ts";
 import { fromUrl } from "../src/adapters/http_origin.ts";
-import { handleVideo } from "../src/handler.ts";
+import { handleVideo } from "../src/http/handler.ts";
 import { runtime, startServer } from "../tests/helpers/server.ts";
 import { startNginx } from "../tests/e2e/_nginx.ts";
 

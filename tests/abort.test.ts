@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { connect } from "node:net";
-import { handleVideo } from "../src/handler.ts";
+import { handleVideo } from "../src/http/handler.ts";
 import { openFile as openPortable } from "../src/adapters/fs.ts";
 import { openNative, runtime, startServer, type TestServer } from "./helpers/server.ts";
 import { CloseLedger, countingFile, patternBytes } from "./helpers/counting_file.ts";

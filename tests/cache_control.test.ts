@@ -8,9 +8,9 @@ import {
   CACHE_NO_STORE,
   CACHE_REVALIDATE,
   cacheControlFor,
-} from "../src/cache_control.ts";
-import { handleVideo } from "../src/handler.ts";
-import { fromBytes } from "../src/file_like.ts";
+} from "../src/http/cache_control.ts";
+import { handleVideo } from "../src/http/handler.ts";
+import { fromBytes } from "../src/http/file_like.ts";
 
 test("presets say what they mean", () => {
   assert.equal(CACHE_IMMUTABLE, "public, max-age=31536000, immutable");

@@ -9,7 +9,7 @@ import {
   strongMatch,
   type Validators,
   weakMatch,
-} from "../src/conditional.ts";
+} from "../src/http/conditional.ts";
 
 describe("parseETagList", () => {
   const cases: [string, string[], string][] = [

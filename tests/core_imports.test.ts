@@ -23,7 +23,7 @@ function walk(dir: string): string[] {
 
 test("core files import only relative core modules", () => {
   assert.ok(coreFiles.length > 8);
-  assert.ok(coreFiles.some((f) => f.includes(join("src", "mp4"))), "subfolders are scanned");
+  assert.ok(coreFiles.some((f) => f.includes(join("src", "media"))), "subfolders are scanned");
   for (const file of coreFiles) {
     // JSDoc examples import "@ranged/video"; only real code counts.
     const text = stripComments(readFileSync(file, "utf8"));
@@ -42,7 +42,7 @@ test("core files use no runtime globals", () => {
   for (const file of coreFiles) {
     // Strip comments and strings-in-docs, then look for runtime namespaces.
     const code = stripComments(readFileSync(file, "utf8"));
-    for (const global of ["Deno.", "Bun.", "process.", "require(", "Buffer.", "__dirname"]) {
+    for (const global of ["Deno.", "Bun.", "process.", "require(", "Buffer.", "__dirname", `"node:`, `'node:`]) {
       assert.ok(!code.includes(global), `${file} uses ${global}`);
     }
   }
@@ -59,4 +59,33 @@ test("the core loads and works in this runtime", async () => {
 
 function stripComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+}
+
+/**
+ * The folders of src/ in layers: a folder may import its own files and the
+ * layers below it, never above or beside, so no cycle can form between them.
+ */
+const LAYERS: Record<string, number> = { http: 0, media: 1, remote: 1, server: 2, adapters: 3 };
+
+test("src/ folders import only downward (no cycle between folders)", () => {
+  const all = [...walk(SRC), ...readdirSync(join(SRC, "adapters")).map((f) => join(SRC, "adapters", f))];
+  const folders = new Set(readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
+  assert.deepEqual([...folders].sort(), Object.keys(LAYERS).sort(), "every folder of src/ has a layer");
+  assert.deepEqual(readdirSync(SRC).filter((f) => f.endsWith(".ts")), [], "no module sits loose in src/");
+  for (const file of all.filter((f) => f.endsWith(".ts"))) {
+    const from = folderOf(file);
+    const text = stripComments(readFileSync(file, "utf8"));
+    // Side-effect imports (`import "./x.ts"`) count as much as named ones.
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'";]*?["'](\.{1,2}\/[^"']+)["']/g)) {
+      const to = folderOf(join(file, "..", m[1]));
+      assert.ok(
+        to === from || LAYERS[to] < LAYERS[from],
+        `${file.slice(ROOT.length)} (${from}) imports ${m[1]} (${to}): only its own folder or a lower layer`,
+      );
+    }
+  }
+});
+
+function folderOf(file: string): string {
+  return file.slice(SRC.length + 1).split(/[\\/]/)[0];
 }

@@ -1,9 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { derivedETag, derivedFile, derivedInfo, type Piece } from "../src/derived.ts";
-import { handleVideo } from "../src/handler.ts";
-import { fromBytes } from "../src/file_like.ts";
-import { FileTruncatedError } from "../src/errors.ts";
+import { derivedETag, derivedFile, derivedInfo, type Piece } from "../src/http/derived.ts";
+import { handleVideo } from "../src/http/handler.ts";
+import { fromBytes } from "../src/http/file_like.ts";
+import { FileTruncatedError } from "../src/http/errors.ts";
 import { countingFile, patternBytes, settle } from "./helpers/counting_file.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
 

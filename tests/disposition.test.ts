@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { contentDisposition } from "../src/disposition.ts";
+import { contentDisposition } from "../src/http/disposition.ts";
 
 /** [type, filename, expected, why] */
 const cases: ["inline" | "attachment", string | undefined, string, string][] = [

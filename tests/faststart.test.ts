@@ -21,10 +21,10 @@ import {
   planFaststart,
   rewriteMoov,
   rewriteMoovDetailed,
-} from "../src/mp4/faststart.ts";
-import { Mp4FormatError } from "../src/mp4/boxes.ts";
-import { handleVideo } from "../src/handler.ts";
-import type { FileLike } from "../src/file_like.ts";
+} from "../src/media/faststart.ts";
+import { Mp4FormatError } from "../src/media/boxes.ts";
+import { handleVideo } from "../src/http/handler.ts";
+import type { FileLike } from "../src/http/file_like.ts";
 import { countingFile, settle } from "./helpers/counting_file.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
 import {

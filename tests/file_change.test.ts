@@ -16,11 +16,11 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { handleVideo } from "../src/handler.ts";
+import { handleVideo } from "../src/http/handler.ts";
 import { openFile as openPortable } from "../src/adapters/fs.ts";
 import { serveDir } from "../src/adapters/serve.ts";
-import { FileNotFoundError } from "../src/errors.ts";
-import type { FileLike } from "../src/file_like.ts";
+import { FileNotFoundError } from "../src/http/errors.ts";
+import type { FileLike } from "../src/http/file_like.ts";
 import { openNative, runtime, startServer, type TestServer } from "./helpers/server.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
 import { getRequest, RawExchange } from "./helpers/raw_exchange.ts";

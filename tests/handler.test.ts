@@ -1,9 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { handleVideo, type HandleVideoOptions } from "../src/handler.ts";
-import { fromBlob, fromBytes } from "../src/file_like.ts";
-import { FileTruncatedError, InvalidFileError } from "../src/errors.ts";
-import { MAX_CHUNK } from "../src/chunk_size.ts";
+import { handleVideo, type HandleVideoOptions } from "../src/http/handler.ts";
+import { fromBlob, fromBytes } from "../src/http/file_like.ts";
+import { FileTruncatedError, InvalidFileError } from "../src/http/errors.ts";
+import { MAX_CHUNK } from "../src/http/chunk_size.ts";
 import { countingFile, patternBytes, settle } from "./helpers/counting_file.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
 

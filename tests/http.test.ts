@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { handleVideo } from "../src/handler.ts";
+import { handleVideo } from "../src/http/handler.ts";
 import { openFile as openPortable } from "../src/adapters/fs.ts";
 import { openNative, runtime, startServer, type TestServer } from "./helpers/server.ts";
 import { rawRequest } from "./helpers/raw_http.ts";

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { formatHttpDate, parseHttpDate } from "../src/http_date.ts";
+import { formatHttpDate, parseHttpDate } from "../src/http/http_date.ts";
 
 const RFC_EXAMPLE = 784111777000; // Sun, 06 Nov 1994 08:49:37 GMT
 const NOW = Date.UTC(2025, 5, 15, 12, 0, 0); // fixed "now" for the two-digit-year rule

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { contentTypeFor, MEDIA_TYPES } from "../src/media_types.ts";
+import { contentTypeFor, MEDIA_TYPES } from "../src/http/media_types.ts";
 
 const UTF8 = "; charset=utf-8";
 

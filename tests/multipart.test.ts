@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type BodySegment, multipartLayout, randomBoundary } from "../src/multipart.ts";
-import type { ByteRange } from "../src/range.ts";
+import { type BodySegment, multipartLayout, randomBoundary } from "../src/http/multipart.ts";
+import type { ByteRange } from "../src/http/range.ts";
 import { boundaryOf, parseMultipart } from "./helpers/multipart_parse.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
 

@@ -4,9 +4,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fromUrl, OriginChangedError, OriginError } from "../src/adapters/http_origin.ts";
-import { handleVideo } from "../src/handler.ts";
-import { fromBytes } from "../src/file_like.ts";
-import { FileNotFoundError } from "../src/errors.ts";
+import { handleVideo } from "../src/http/handler.ts";
+import { fromBytes } from "../src/http/file_like.ts";
+import { FileNotFoundError } from "../src/http/errors.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
 import { runtime, startServer, type TestServer } from "./helpers/server.ts";
 

@@ -8,9 +8,9 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { handleVideo, type HandleVideoOptions } from "../src/handler.ts";
-import { fromBytes } from "../src/file_like.ts";
-import { coalesceRanges, parseRange } from "../src/range.ts";
+import { handleVideo, type HandleVideoOptions } from "../src/http/handler.ts";
+import { fromBytes } from "../src/http/file_like.ts";
+import { coalesceRanges, parseRange } from "../src/http/range.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
 import { runtime } from "./helpers/server.ts";
 import {

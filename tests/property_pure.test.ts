@@ -5,9 +5,9 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { coalesceRanges, parseRange } from "../src/range.ts";
-import { evaluatePreconditions, ifRangeHolds, type Validators } from "../src/conditional.ts";
-import { multipartLayout } from "../src/multipart.ts";
+import { coalesceRanges, parseRange } from "../src/http/range.ts";
+import { evaluatePreconditions, ifRangeHolds, type Validators } from "../src/http/conditional.ts";
+import { multipartLayout } from "../src/http/multipart.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
 import { runtime } from "./helpers/server.ts";
 import {

@@ -4,8 +4,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fromR2, OriginChangedError, type R2BucketLike, type R2ObjectLike } from "../src/adapters/r2.ts";
-import { handleVideo } from "../src/handler.ts";
-import { FileNotFoundError } from "../src/errors.ts";
+import { handleVideo } from "../src/http/handler.ts";
+import { FileNotFoundError } from "../src/http/errors.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
 
 const DATA = patternBytes(200_000);

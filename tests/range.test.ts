@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "../src/range.ts";
+import { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "../src/http/range.ts";
 
 const IGNORED: RangeResult = { type: "ignored" };
 const UNSAT: RangeResult = { type: "unsatisfiable" };

@@ -7,11 +7,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveDir } from "../src/adapters/serve.ts";
-import { parseRequestPath } from "../src/safe_path.ts";
-import { addRange, ViewerTracker } from "../src/viewer_ranges.ts";
-import { escapeHtml, jsonForScript } from "../src/html.ts";
-import { readTopLevelBoxes } from "../src/mp4/boxes.ts";
-import { fromBytes } from "../src/file_like.ts";
+import { parseRequestPath } from "../src/server/safe_path.ts";
+import { addRange, ViewerTracker } from "../src/server/viewer_ranges.ts";
+import { escapeHtml, jsonForScript } from "../src/server/html.ts";
+import { readTopLevelBoxes } from "../src/media/boxes.ts";
+import { fromBytes } from "../src/http/file_like.ts";
 
 const SECRET = "TOP SECRET outside the root";
 const XSS = `<img src=x onerror=alert(1)>.mp4`;

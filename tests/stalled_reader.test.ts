@@ -6,8 +6,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { handleVideo } from "../src/handler.ts";
-import { MAX_CHUNK } from "../src/chunk_size.ts";
+import { handleVideo } from "../src/http/handler.ts";
+import { MAX_CHUNK } from "../src/http/chunk_size.ts";
 import { runtime, startServer, type TestServer } from "./helpers/server.ts";
 import { type VirtualFile, virtualFile } from "./helpers/fuzz.ts";
 import { getRequest, RawExchange } from "./helpers/raw_exchange.ts";

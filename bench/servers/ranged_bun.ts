@@ -1,7 +1,7 @@
 // ranged on Bun with src/adapters/bun.ts (Blob slices, sent with sendfile).
 import { handleVideo } from "../../mod.ts";
 import { openFile } from "../../src/adapters/bun.ts";
-import { FileNotFoundError } from "../../src/errors.ts";
+import { FileNotFoundError } from "../../src/http/errors.ts";
 import { fileFor, notFound } from "./_paths.ts";
 
 const port = Number(process.env.PORT ?? 8000);

@@ -3,7 +3,7 @@
 import { handleVideo } from "../../mod.ts";
 import { openFile as openDeno } from "../../src/adapters/deno.ts";
 import { openFile as openFs } from "../../src/adapters/fs.ts";
-import { FileNotFoundError } from "../../src/errors.ts";
+import { FileNotFoundError } from "../../src/http/errors.ts";
 import { fileFor, notFound } from "./_paths.ts";
 
 const port = Number(Deno.env.get("PORT") ?? 8000);

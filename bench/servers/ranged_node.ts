@@ -5,7 +5,7 @@ import process from "node:process";
 import { handleVideo } from "../../mod.ts";
 import { openFile } from "../../src/adapters/fs.ts";
 import { toNodeListener } from "../../src/adapters/node_http.ts";
-import { FileNotFoundError } from "../../src/errors.ts";
+import { FileNotFoundError } from "../../src/http/errors.ts";
 import { fileFor, notFound } from "./_paths.ts";
 
 const port = Number(process.env.PORT ?? 8000);

@@ -4,8 +4,8 @@
 // Usage: <runtime> scripts/soak/server.ts DIR   (prints {"port":N} when listening)
 import process from "node:process";
 import { join } from "node:path";
-import { handleVideo } from "../../src/handler.ts";
-import { FileNotFoundError } from "../../src/errors.ts";
+import { handleVideo } from "../../src/http/handler.ts";
+import { FileNotFoundError } from "../../src/http/errors.ts";
 import { openNative, runtime, startServer } from "../../tests/helpers/server.ts";
 import { fullGc, openFds, rss } from "../../tests/helpers/proc_stats.ts";
 

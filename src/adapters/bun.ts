@@ -7,8 +7,8 @@
  */
 
 import { statSync } from "node:fs";
-import { FileNotFoundError } from "../errors.ts";
-import { type FileLike, fromBlob } from "../file_like.ts";
+import { FileNotFoundError } from "../http/errors.ts";
+import { type FileLike, fromBlob } from "../http/file_like.ts";
 
 /** Options of {@linkcode openFile}. */
 export interface OpenFileOptions {

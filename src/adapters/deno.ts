@@ -6,8 +6,8 @@
  * @module
  */
 
-import { FileNotFoundError } from "../errors.ts";
-import type { FileLike } from "../file_like.ts";
+import { FileNotFoundError } from "../http/errors.ts";
+import type { FileLike } from "../http/file_like.ts";
 
 /** Options of {@linkcode openFile}. */
 export interface OpenFileOptions {

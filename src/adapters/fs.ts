@@ -7,8 +7,8 @@
 
 import { read } from "node:fs";
 import { open } from "node:fs/promises";
-import { FileNotFoundError } from "../errors.ts";
-import type { FileLike } from "../file_like.ts";
+import { FileNotFoundError } from "../http/errors.ts";
+import type { FileLike } from "../http/file_like.ts";
 
 /** Options of {@linkcode openFile}. */
 export interface OpenFileOptions {

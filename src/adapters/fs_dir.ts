@@ -7,8 +7,8 @@
  */
 
 import { readdir, realpath, stat } from "node:fs/promises";
-import type { DirEntryInfo, DirFs, PathStat } from "../dir_fs.ts";
-import { FileNotFoundError } from "../errors.ts";
+import type { DirEntryInfo, DirFs, PathStat } from "../server/dir_fs.ts";
+import { FileNotFoundError } from "../http/errors.ts";
 import { openFile } from "./fs.ts";
 import { openFile as openBunFile } from "./bun.ts";
 import { openFile as openDenoFile } from "./deno.ts";

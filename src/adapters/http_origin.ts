@@ -18,16 +18,16 @@
  * @module
  */
 
-import { blockReader, DEFAULT_BLOCK_SIZE, type Span } from "../block_reader.ts";
-import { weakMatch } from "../conditional.ts";
-import { FileNotFoundError } from "../errors.ts";
-import type { FileLike } from "../file_like.ts";
-import { formatHttpDate, parseHttpDate } from "../http_date.ts";
-import { OriginChangedError, OriginError } from "../origin_errors.ts";
-import { probePlan, type ProbeRange, rangeHeader } from "../probe_range.ts";
-import { withRetries } from "../retry.ts";
+import { blockReader, DEFAULT_BLOCK_SIZE, type Span } from "../remote/block_reader.ts";
+import { weakMatch } from "../http/conditional.ts";
+import { FileNotFoundError } from "../http/errors.ts";
+import type { FileLike } from "../http/file_like.ts";
+import { formatHttpDate, parseHttpDate } from "../http/http_date.ts";
+import { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
+import { probePlan, type ProbeRange, rangeHeader } from "../remote/probe_range.ts";
+import { withRetries } from "../remote/retry.ts";
 
-export { OriginChangedError, OriginError } from "../origin_errors.ts";
+export { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
 
 /** Options of {@linkcode fromUrl}. */
 export interface FromUrlOptions {

@@ -8,7 +8,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, nextChunkSize } from "../chunk_size.ts";
+import { FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, nextChunkSize } from "../http/chunk_size.ts";
 
 /** A Fetch-style handler, as `Deno.serve` and `Bun.serve` take. */
 export type FetchHandler = (req: Request) => Response | Promise<Response>;

@@ -18,14 +18,14 @@
  * @module
  */
 
-import { blockReader, DEFAULT_BLOCK_SIZE, type Span } from "../block_reader.ts";
-import { FileNotFoundError } from "../errors.ts";
-import type { FileLike } from "../file_like.ts";
-import { OriginChangedError } from "../origin_errors.ts";
-import { probePlan } from "../probe_range.ts";
-import { withRetries } from "../retry.ts";
+import { blockReader, DEFAULT_BLOCK_SIZE, type Span } from "../remote/block_reader.ts";
+import { FileNotFoundError } from "../http/errors.ts";
+import type { FileLike } from "../http/file_like.ts";
+import { OriginChangedError } from "../remote/origin_errors.ts";
+import { probePlan } from "../remote/probe_range.ts";
+import { withRetries } from "../remote/retry.ts";
 
-export { OriginChangedError, OriginError } from "../origin_errors.ts";
+export { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
 
 /** The part of an R2 range the binding accepts: offset and length, or a suffix. */
 export type R2RangeLike = { offset: number; length?: number } | { offset?: number; length: number } | {

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { serveDir as serveDirWith, type ServeDirHandler, type ServeDirOptions } from "../serve_dir.ts";
+import { serveDir as serveDirWith, type ServeDirHandler, type ServeDirOptions } from "../server/serve_dir.ts";
 import { nodeDirFs } from "./fs_dir.ts";
 
 export type { ServeDirHandler, ServeDirOptions };

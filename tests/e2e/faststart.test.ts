@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./_chromium.ts";
 import { run } from "./_server.ts";
-import { handleVideo } from "../../src/handler.ts";
-import { createFaststartCache, faststart, faststartInfo, isFaststart } from "../../src/mp4/faststart.ts";
+import { handleVideo } from "../../src/http/handler.ts";
+import { createFaststartCache, faststart, faststartInfo, isFaststart } from "../../src/media/faststart.ts";
 import { openNative, runtime, startServer, type TestServer } from "../helpers/server.ts";
 import { parseMultipart } from "../helpers/multipart_parse.ts";
 

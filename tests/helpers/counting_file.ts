@@ -1,7 +1,7 @@
 // A FileLike over bytes that records every read and close, so tests can
 // assert "no read happened", "reads stayed inside the range" and "closed
 // exactly once". It has no blob(): the handler must use the chunk iterator.
-import type { FileLike } from "../../src/file_like.ts";
+import type { FileLike } from "../../src/http/file_like.ts";
 
 export interface CountingFile extends FileLike {
   reads: { position: number; length: number }[];

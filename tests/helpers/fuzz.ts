@@ -2,7 +2,7 @@
 // size whose bytes are a function of their position, and header arbitraries.
 import fc from "fast-check";
 import process from "node:process";
-import type { FileLike } from "../../src/file_like.ts";
+import type { FileLike } from "../../src/http/file_like.ts";
 
 /** Cases per property: RANGED_FUZZ_RUNS (npm run fuzz), else a CI-sized default. */
 export function runs(ciDefault: number): number {

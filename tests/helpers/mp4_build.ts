@@ -1,7 +1,7 @@
 // Builds synthetic ISO-BMFF boxes in code, and reads chunk offsets back with
-// a walker that shares no code with src/mp4/, so the tests check the rewrite
+// a walker that shares no code with src/media/, so the tests check the rewrite
 // against an independent reading of the result.
-import type { FileLike } from "../../src/file_like.ts";
+import type { FileLike } from "../../src/http/file_like.ts";
 
 export type Bytes = Uint8Array;
 
@@ -81,7 +81,7 @@ export function moov(...children: Bytes[]): Bytes {
   return box("moov", fullBox("mvhd", 0, 0, new Uint8Array(96)), ...children);
 }
 
-/** Chunk offset tables of a moov in file order, read independently of src/mp4. */
+/** Chunk offset tables of a moov in file order, read independently of src/media. */
 export function readChunkOffsets(bytes: Bytes): { type: string; offsets: number[] }[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tables: { type: string; offsets: number[] }[] = [];

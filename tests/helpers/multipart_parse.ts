@@ -3,7 +3,7 @@
  * RFC 2046 §5.1.1) for tests: it parses a response body back into parts so
  * that a test can check every part's headers and exact bytes.
  *
- * It shares no code with src/multipart.ts on purpose. By default it is
+ * It shares no code with src/http/multipart.ts on purpose. By default it is
  * strict, so framing mistakes fail loudly instead of being tolerated: no
  * preamble, no transport padding, and nothing after the close delimiter but
  * an optional CRLF. `{ strict: false }` accepts everything RFC 2046 allows.

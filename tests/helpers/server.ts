@@ -3,7 +3,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toNodeListener } from "../../src/adapters/node_http.ts";
-import type { FileLike } from "../../src/file_like.ts";
+import type { FileLike } from "../../src/http/file_like.ts";
 
 export type Handler = (req: Request) => Response | Promise<Response>;
 export interface TestServer {

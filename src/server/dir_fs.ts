@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { FileLike } from "./file_like.ts";
+import type { FileLike } from "../http/file_like.ts";
 
 /** What {@linkcode DirFs.stat} reports about a path (after following symlinks). */
 export interface PathStat {

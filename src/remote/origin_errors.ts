@@ -5,7 +5,7 @@
  * @module
  */
 
-import { RangedError } from "./errors.ts";
+import { RangedError } from "../http/errors.ts";
 
 /**
  * The origin answered a request for bytes with something ranged cannot use:

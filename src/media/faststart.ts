@@ -13,8 +13,8 @@
  * @module
  */
 
-import { derivedFile, derivedInfo } from "../derived.ts";
-import type { FileLike } from "../file_like.ts";
+import { derivedFile, derivedInfo } from "../http/derived.ts";
+import type { FileLike } from "../http/file_like.ts";
 import { type BoxHeader, childBoxes, Mp4FormatError, parseBoxHeader, readFully, readTopLevelBoxes } from "./boxes.ts";
 import { LruCache } from "./lru.ts";
 

@@ -10,11 +10,11 @@
  */
 
 import type { DirFs } from "./dir_fs.ts";
-import { FileNotFoundError } from "./errors.ts";
-import { handleVideo, type HandleVideoOptions } from "./handler.ts";
-import { contentTypeFor } from "./media_types.ts";
-import { readTopLevelBoxes } from "./mp4/boxes.ts";
-import { createFaststartCache, faststart, type FaststartCache, isFaststart } from "./mp4/faststart.ts";
+import { FileNotFoundError } from "../http/errors.ts";
+import { handleVideo, type HandleVideoOptions } from "../http/handler.ts";
+import { contentTypeFor } from "../http/media_types.ts";
+import { readTopLevelBoxes } from "../media/boxes.ts";
+import { createFaststartCache, faststart, type FaststartCache, isFaststart } from "../media/faststart.ts";
 import {
   mediaKind,
   type PageBox,
@@ -25,7 +25,7 @@ import {
   renderPlayerPage,
 } from "./player_page.ts";
 import { rangeEventsResponse } from "./range_events.ts";
-import { coalesceRanges, parseRange } from "./range.ts";
+import { coalesceRanges, parseRange } from "../http/range.ts";
 import { encodePath, parseRequestPath } from "./safe_path.ts";
 import { throttleBody } from "./throttle.ts";
 import { trackBody } from "./tracked_body.ts";

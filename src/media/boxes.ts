@@ -11,8 +11,8 @@
  * @module
  */
 
-import { RangedError } from "../errors.ts";
-import type { FileLike } from "../file_like.ts";
+import { RangedError } from "../http/errors.ts";
+import type { FileLike } from "../http/file_like.ts";
 
 /**
  * The file is not an MP4 this module understands (or not one it may safely

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { RangedError } from "./errors.ts";
+import { RangedError } from "../http/errors.ts";
 import { OriginError } from "./origin_errors.ts";
 
 /**
