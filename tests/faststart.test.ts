@@ -411,10 +411,11 @@ const HOSTILE: [string, Uint8Array, RegExp][] = [
   ["3000 top-level boxes", concat(FTYP, ...Array.from({ length: 3000 }, () => box("free"))), /more than/],
 ];
 
-describe("hostile files are served unchanged, fast, with bounded reads", () => {
+// Bounded work is counted (reads and bytes read), not timed: a wall-clock
+// limit breaks on a loaded machine.
+describe("hostile files are served unchanged, with bounded reads", () => {
   for (const [name, bytes, reason] of HOSTILE) {
     test(name, async () => {
-      const started = performance.now();
       const source = countingFile(bytes, { name: "h.mp4", lastModified: MTIME });
       const plan = await planFaststart(source, NO_CACHE);
       assert.equal(plan.action, "keep");
@@ -423,10 +424,11 @@ describe("hostile files are served unchanged, fast, with bounded reads", () => {
       assert.equal(file, source);
       const read = source.reads.reduce((n, r) => n + r.length, 0);
       assert.ok(read <= 2 * bytes.length + 64 * 1024, `read ${read} bytes of ${bytes.length}`);
+      // Two plans (planFaststart, then faststart) of at most 1024 header reads and one moov read each.
+      assert.ok(source.reads.length <= 2 * 1026, `${source.reads.length} reads`);
       const res = handleVideo(new Request("http://x/h.mp4"), file);
-      assert.equal(res.status, 200);
-      assert.deepEqual(await bodyOf(res), bytes);
-      assert.ok(performance.now() - started < 2000, "answered quickly");
+      assert.equal(res.status, 200, "served unchanged with 200");
+      assert.deepEqual(await bodyOf(res), bytes, "the original bytes");
     });
   }
 
