@@ -92,4 +92,17 @@ export {
   type RewrittenMoov,
 } from "./src/media/faststart.ts";
 export { LruCache, type LruCacheOptions } from "./src/media/lru.ts";
+export {
+  createSampleIndexCache,
+  loadSampleIndex,
+  type LoadSampleIndexOptions,
+  MAX_SAMPLES,
+  parseSampleIndex,
+  type ParseSampleIndexOptions,
+  type SampleIndex,
+  type SampleIndexCache,
+  type TrackIndex,
+  UnsupportedMp4Error,
+} from "./src/media/sample_index.ts";
+export type { NormalizedEdit } from "./src/media/sample_tables.ts";
 export type { ViewerTrackerOptions } from "./src/server/viewer_ranges.ts";
