@@ -23,6 +23,8 @@ export interface Rendition {
   readonly name: string;
   /** The movie timescale of its source. */
   readonly movieTimescale: number;
+  /** The source's `mvhd`, for init segments. */
+  readonly mvhd: Uint8Array;
   /** The tracks packaged, in traf order. */
   readonly tracks: readonly HlsTrack[];
   /** RFC 6381 codec strings, one per track. */
@@ -53,6 +55,8 @@ export interface HlsPackage {
   readonly durations: readonly number[];
   /** The renditions, in the order given. */
   readonly renditions: readonly Rendition[];
+  /** The target segment duration it was cut for, in seconds. */
+  readonly target: number;
   /** Memory held, roughly, in bytes (for a cache's budget). */
   readonly bytes: number;
 }
@@ -99,6 +103,7 @@ export function buildPackage(
     return {
       name,
       movieTimescale: index.movieTimescale,
+      mvhd: index.mvhd,
       tracks: index.tracks,
       codecs,
       contentType: video ? "video/mp4" : "audio/mp4",
@@ -112,7 +117,7 @@ export function buildPackage(
       frameRate: video ? video.count * video.timescale / Math.max(video.dts[video.count] - video.dts[0], 1) : undefined,
     };
   });
-  return { times, durations, renditions: out, bytes };
+  return { times, durations, renditions: out, target, bytes };
 }
 
 /**
@@ -128,12 +133,12 @@ export function runsOf(tracks: readonly HlsTrack[], starts: readonly (readonly n
 }
 
 /**
- * The highest bit rate of any segment. A last segment shorter than half the
+ * The highest bit rate of any segment (bits per second). A last segment shorter than half the
  * target is measured together with the one before it: a few frames over a
  * few milliseconds would otherwise announce a peak no segment of real length
  * reaches, and players would pick a lower rendition than they can play.
  */
-function peakBitRate(sizes: readonly number[], durations: readonly number[], target: number): number {
+export function peakBitRate(sizes: readonly number[], durations: readonly number[], target: number): number {
   let peak = 0;
   const n = sizes.length;
   const shortTail = n > 1 && durations[n - 1] < target / 2;

@@ -69,6 +69,29 @@ export function mediaPlaylist(durations: readonly number[], options: MediaPlayli
   return lines.join("\n");
 }
 
+/**
+ * A subtitle playlist of one WebVTT file covering the whole presentation
+ * (RFC 8216 §3.5: a WebVTT file is a valid segment).
+ *
+ * @example
+ * ```ts ignore
+ * subtitlePlaylist(596.2, "../movie.en.vtt");
+ * ```
+ */
+export function subtitlePlaylist(duration: number, uri: string): string {
+  return [
+    "#EXTM3U",
+    `#EXT-X-VERSION:${HLS_VERSION}`,
+    `#EXT-X-TARGETDURATION:${targetDuration([duration])}`,
+    "#EXT-X-MEDIA-SEQUENCE:0",
+    "#EXT-X-PLAYLIST-TYPE:VOD",
+    `#EXTINF:${formatDuration(duration)},`,
+    uri,
+    "#EXT-X-ENDLIST",
+    "",
+  ].join("\n");
+}
+
 /** One `#EXT-X-STREAM-INF` of a master playlist. */
 export interface Variant {
   /** URI of its media playlist, relative to the master. */
