@@ -45,4 +45,11 @@ export interface ServeDirOptions {
   faststart?: boolean;
   /** Where faststart layouts are kept between requests. Default: a 32 MiB cache per serveDir. */
   faststartCache?: FaststartCache;
+  /**
+   * HLS on the fly: `FILE.mp4/master.m3u8` for every MP4, and `DIR/master.m3u8`
+   * for a folder whose MP4s are renditions of one video. Default true.
+   */
+  hls?: boolean;
+  /** Target HLS segment duration in seconds. Default 6. */
+  hlsSegmentDuration?: number;
 }
