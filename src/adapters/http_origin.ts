@@ -10,7 +10,7 @@
  * import { fromUrl } from "@ranged/video/origin";
  * Deno.serve(async (req) => {
  *   const path = new URL(req.url).pathname;
- *   const file = await fromUrl(`https://media.example.com${path}`, { request: req, signal: req.signal });
+ *   const file = await fromUrl(`https://media.example.com${path}`, { request: req });
  *   return handleVideo(req, file, { cacheControl: "public, max-age=31536000, immutable" });
  * });
  * ```
@@ -39,7 +39,10 @@ export interface FromUrlOptions {
   retries?: number;
   /** First backoff in ms before a retry; doubles each time. Default 100. */
   backoff?: number;
-  /** Abort it (pass `req.signal`) and every origin request in flight stops. */
+  /**
+   * Abort it (a shutdown signal, say) and every origin request in flight stops. A client that leaves
+   * needs none: the handler then calls `close()`, which aborts them too.
+   */
   signal?: AbortSignal;
   /** Extra headers for every origin request (Authorization, a CDN token, ...). */
   headers?: HeadersInit;
@@ -87,7 +90,7 @@ interface OriginMeta {
  * import { handleVideo } from "@ranged/video";
  * import { fromUrl } from "@ranged/video/origin";
  * const presigned = "https://bucket.s3.amazonaws.com/movie.mp4?X-Amz-Signature=...";
- * Deno.serve(async (req) => handleVideo(req, await fromUrl(presigned, { request: req, signal: req.signal })));
+ * Deno.serve(async (req) => handleVideo(req, await fromUrl(presigned, { request: req })));
  * ```
  */
 export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<FileLike> {

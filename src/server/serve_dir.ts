@@ -177,9 +177,9 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
   function builtin(req: Request, url: URL): Response {
     const viewer = url.searchParams.get("viewer");
     if (url.pathname !== `${prefix}/events` || !tracker || !ViewerTracker.isViewerId(viewer)) return notFound();
-    // AbortSignal.any holds its sources weakly: no listener piles up on the long-lived server signal.
-    const signal = options.signal ? AbortSignal.any([req.signal, options.signal]) : req.signal;
-    const res = rangeEventsResponse(tracker, viewer, { signal });
+    // Not req.signal: a client that leaves cancels the body, which ends the feed on every runtime, and
+    // Deno.serve warns once a read req.signal aborts on a successful response (its legacy behaviour).
+    const res = rangeEventsResponse(tracker, viewer, { signal: options.signal });
     if (req.method === "HEAD") {
       res.body?.cancel();
       return new Response(null, { headers: res.headers });
