@@ -41,6 +41,8 @@ Options:
       --dotfiles       serve files whose names start with a dot
       --no-faststart   serve MP4s with moov at the end as they are on disk
                        (default: rewritten to faststart layout on the fly)
+      --no-hls         no HLS views (default: FILE.mp4/master.m3u8 for every
+                       MP4, DIR/master.m3u8 for a folder of renditions)
   -q, --quiet          no access log
   -h, --help           this help`;
 
@@ -59,6 +61,7 @@ async function main(): Promise<number> {
         throttle: { type: "string" },
         dotfiles: { type: "boolean", default: false },
         "no-faststart": { type: "boolean", default: false },
+        "no-hls": { type: "boolean", default: false },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -96,6 +99,7 @@ async function main(): Promise<number> {
     dotfiles: values.dotfiles,
     throttle,
     faststart: !values["no-faststart"],
+    hls: !values["no-hls"],
   });
   const logged = values.quiet ? handler : async (req: Request) => {
     const res = await handler(req);

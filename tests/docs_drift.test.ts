@@ -76,7 +76,7 @@ test("docs drift: README's Options table is HandleVideoOptions, with its default
 
 test("docs drift: SERVING.md's Options table is ServeDirOptions, with its defaults", () => {
   const table = optionTable(section(SERVING, "Options"));
-  checkTable("SERVING.md", table, interfaceDocs(repoText("src/server/serve_dir.ts"), "ServeDirOptions"));
+  checkTable("SERVING.md", table, interfaceDocs(repoText("src/server/serve_dir_options.ts"), "ServeDirOptions"));
 });
 
 test("docs drift: handleVideo applies the defaults the README states", async () => {
