@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { nodeBinary } from "./node_line.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -25,7 +26,8 @@ const runtimes = ["deno", "node", "bun"].filter((r) => !only || r === only);
 const bin = (name) => join("node_modules", ".bin", name);
 const serverCmd = {
   deno: [bin("deno"), ["run", "-A", "--no-prompt", "scripts/soak/server.ts"]],
-  node: [process.execPath, ["--import", "tsx", "scripts/soak/server.ts"]],
+  // The load part runs the current LTS (the abort part runs every Node line through test.mjs).
+  node: [runtimes.includes("node") ? nodeBinary(26) : process.execPath, ["--import", "tsx", "scripts/soak/server.ts"]],
   bun: [bin("bun"), ["scripts/soak/server.ts"]],
 };
 const summary = [];
