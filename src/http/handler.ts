@@ -10,6 +10,7 @@
 import { bodyStream } from "./body.ts";
 import type { FileLike } from "./file_like.ts";
 import type { BodySegment } from "./multipart.ts";
+import type { ByteRange } from "./range.ts";
 import { planResponse } from "./plan.ts";
 
 /** Options of {@linkcode handleVideo} and {@linkcode planResponse}. */
