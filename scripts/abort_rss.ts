@@ -22,7 +22,6 @@ import { getHeapSpaceStatistics, getHeapStatistics } from "node:v8";
 import { newStats, runAborts, startAbortServer } from "../tests/helpers/abort_run.ts";
 import { patternBytes } from "../tests/helpers/counting_file.ts";
 import { fullGc, MiB, openFds, waitUntil } from "../tests/helpers/proc_stats.ts";
-import { prng } from "../tests/helpers/prng.ts";
 import { runtime } from "../tests/helpers/server.ts";
 
 const args = process.argv.slice(2);
@@ -42,7 +41,6 @@ writeFileSync(path, data);
 const s = plain
   ? { server: await startPlainServer(path, size), allClosed: () => true }
   : await startAbortServer(data, path, { leakBytes: leak });
-const r = prng(seed);
 const stats = newStats();
 const version = runtime === "node" ? process.version : runtime === "bun" ? "bun" : "deno";
 const mib = (n: number) => (n / MiB).toFixed(1).padStart(7);
@@ -54,7 +52,7 @@ console.log(
 );
 console.log(" aborts     rss heapTot    heap external arrayBuf fds");
 for (let done = 0; done <= aborts; done += every) {
-  if (done > 0) await runAborts(s.server.port, size, r, every, stats);
+  if (done > 0) await runAborts(s.server.port, size, seed, done - every, every, stats);
   await waitUntil(s.allClosed, 20_000);
   fullGc();
   await new Promise((res) => setTimeout(res, 100));

@@ -8,7 +8,7 @@ import { openNative, startServer, type TestServer } from "./server.ts";
 import { CloseLedger, countingFile } from "./counting_file.ts";
 import { getRequest, RawExchange } from "./raw_exchange.ts";
 import { MiB } from "./proc_stats.ts";
-import type { prng } from "./prng.ts";
+import { prng } from "./prng.ts";
 
 export type Prng = ReturnType<typeof prng>;
 export const PATHS = ["/native", "/portable", "/counting"] as const;
@@ -138,20 +138,31 @@ export async function abortingClient(port: number, size: number, r: Prng, stats:
   return ex.closed;
 }
 
-/** Runs `count` aborting clients, `concurrency` at a time, all drawing from `r`. */
+/**
+ * Client number `index` of a run seeded with `seed` draws from its own
+ * generator, so it makes the same request and leaves at the same point
+ * whatever order the concurrent clients happen to run in: a seed replays.
+ */
+export function clientPrng(seed: number, index: number): Prng {
+  return prng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(index + 1, 0xc2b2ae35)) >>> 0);
+}
+
+/** Runs clients `first` to `first + count - 1` of the run `seed`, `concurrency` at a time. */
 export async function runAborts(
   port: number,
   size: number,
-  r: Prng,
+  seed: number,
+  first: number,
   count: number,
   stats: AbortStats,
   concurrency = 16,
 ): Promise<void> {
-  let started = 0;
+  let next = first;
+  const end = first + count;
   const worker = async () => {
-    while (started < count) {
-      started++;
-      await abortingClient(port, size, r, stats);
+    while (next < end) {
+      const index = next++;
+      await abortingClient(port, size, clientPrng(seed, index), stats);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
