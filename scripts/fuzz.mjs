@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The full property-based run (`npm run fuzz`): tests/property_*.test.ts with
 // enough cases per property that the total reaches 1,000,000 (or --cases N),
-// then the executed count per runtime. Default runtime: node; --runtime
+// then the executed count per runtime. Default runtime: node26 (current LTS); --runtime
 // deno|bun|node picks one, --all runs the three. Each run draws a new seed and
 // prints it (npm test uses a fixed one); RANGED_FUZZ_SEED=<seed> replays.
 // RANGED_FUZZ_RUNS, when set, is the cases per property and wins over --cases.
@@ -10,7 +10,8 @@ import { spawnSync } from "node:child_process";
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const total = Number(opt("--cases", 1_000_000));
-const runtimes = args.includes("--all") ? ["deno", "node", "bun"] : [opt("--runtime", "node")];
+// The default is the current Node LTS; --runtime node runs the three supported lines.
+const runtimes = args.includes("--all") ? ["deno", "node", "bun"] : [opt("--runtime", "node26")];
 // 9 properties: 7 at the full count, the two "thousands of ranges" ones at 1/30 and 1/25 of it.
 const fromEnv = Number(process.env.RANGED_FUZZ_RUNS) || 0;
 const perProperty = fromEnv || Math.ceil(total / (7 + 1 / 30 + 1 / 25));
