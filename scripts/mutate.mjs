@@ -28,6 +28,7 @@ export const TARGETS = {
   "src/media/boxes.ts": ["mp4_boxes", "faststart"],
   "src/http/body.ts": ["body", "handler"],
   "src/http/derived.ts": ["derived"],
+  "src/http/plan.ts": ["plan", "handler"],
   "src/http/handler.ts": ["handler", "http"],
   "src/media/faststart.ts": ["faststart"],
 };
