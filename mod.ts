@@ -92,4 +92,23 @@ export {
   type RewrittenMoov,
 } from "./src/media/faststart.ts";
 export { LruCache, type LruCacheOptions } from "./src/media/lru.ts";
+export {
+  DEFAULT_CLOCK_SKEW,
+  MAX_EXPIRES,
+  MIN_SECRET_BYTES,
+  type SignedUrlCheck,
+  SignedUrlError,
+  type SignedUrlFailure,
+  type SignOptions,
+  signUrl,
+  type SignUrlOptions,
+  type UrlKeyOptions,
+  type UrlSecret,
+  type UrlSigner,
+  urlSigner,
+  type VerifyOptions,
+  verifySignedUrl,
+  type VerifySignedUrlOptions,
+} from "./src/access/signed_url.ts";
+export { MAX_SIGNED_PARAMS, MAX_SIGNED_PATH } from "./src/access/canonical.ts";
 export type { ViewerTrackerOptions } from "./src/server/viewer_ranges.ts";
