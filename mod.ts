@@ -50,6 +50,7 @@ export {
   type OpenSpan,
   type Span,
 } from "./src/remote/block_reader.ts";
+export type { RemoteSourceOptions } from "./src/remote/remote_source.ts";
 export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/server/serve_dir.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/server/dir_fs.ts";
 export {

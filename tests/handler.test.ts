@@ -517,3 +517,41 @@ describe("Blob-backed FileLikes", () => {
     await res.body?.cancel();
   });
 });
+
+describe("onSend reports the spans a body carries", () => {
+  const run = async (headers: Record<string, string>, method = "GET", options: HandleVideoOptions = {}) => {
+    const calls: [readonly { start: number; end: number }[], number][] = [];
+    const res = handleVideo(req(headers, method), file(), {
+      ...options,
+      onSend: (spans, status) => calls.push([spans, status]),
+    });
+    await res.arrayBuffer();
+    return { res, calls };
+  };
+  test("whole file, single range, capped range, multipart as sent", async () => {
+    assert.deepEqual((await run({})).calls, [[[{ start: 0, end: SIZE - 1 }], 200]]);
+    assert.deepEqual((await run({ range: "bytes=10-19" })).calls, [[[{ start: 10, end: 19 }], 206]]);
+    assert.deepEqual(
+      (await run({ range: "bytes=10-99" }, "GET", { maxRangeLength: 5 })).calls,
+      [[[{ start: 10, end: 14 }], 206]],
+      "the cap, not the request",
+    );
+    assert.deepEqual(
+      (await run({ range: "bytes=50-59,0-9,5-14" })).calls,
+      [[[{ start: 50, end: 59 }, { start: 0, end: 14 }], 206]],
+      "coalesced parts in the order the body sends them",
+    );
+    assert.deepEqual(
+      (await run({ range: "bytes=0-0,2-2,4-4" }, "GET", { maxRanges: 2 })).calls,
+      [[[{ start: 0, end: SIZE - 1 }], 200]],
+      "too many parts: the whole file",
+    );
+  });
+  test("not called without file bytes: HEAD, 304, 412, 416, 405", async () => {
+    assert.deepEqual((await run({}, "HEAD")).calls, []);
+    assert.deepEqual((await run({ "if-none-match": ETAG })).calls, []);
+    assert.deepEqual((await run({ "if-match": '"other"' })).calls, []);
+    assert.deepEqual((await run({ range: `bytes=${SIZE}-` })).calls, []);
+    assert.deepEqual((await run({}, "POST")).calls, []);
+  });
+});

@@ -41,6 +41,14 @@ export interface HandleVideoOptions {
   etag?: boolean;
   /** Send and evaluate Last-Modified. Default true. */
   lastModified?: boolean;
+  /**
+   * Told, once and before the body starts, which spans of the file a 200 or
+   * 206 body will carry, in order: one for a whole file or a single range, one
+   * per part of a multipart body. Not called when no file bytes are sent (HEAD,
+   * 304, 412, 416, 405). serveDir's live range map uses it instead of
+   * re-deriving the handler's choices from the request.
+   */
+  onSend?: (spans: readonly ByteRange[], status: 200 | 206) => void;
 }
 
 const DEFAULT_MAX_RANGES = 100;
@@ -195,6 +203,7 @@ function send(
   segments: BodySegment[],
   options: HandleVideoOptions,
 ): Response {
+  options.onSend?.(segments.filter((s): s is ByteRange => !("bytes" in s)), status as 200 | 206);
   const [only] = segments;
   // Only single spans take the Blob path: Bun 1.4 silently drops file-backed
   // parts from a Blob composed with `new Blob([...])`, so multipart bodies
