@@ -52,6 +52,7 @@ export {
 } from "./src/remote/block_reader.ts";
 export type { RemoteSourceOptions } from "./src/remote/remote_source.ts";
 export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/server/serve_dir.ts";
+export type { SignedUrlsOptions } from "./src/server/access_gate.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/server/dir_fs.ts";
 export {
   derivedETag,

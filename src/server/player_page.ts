@@ -54,6 +54,12 @@ export interface PageContext {
   readonly nonce: string;
   /** Decoded segments of the page's directory, for the breadcrumbs. */
   readonly segments: readonly string[];
+  /**
+   * Signature parameters (`exp=…&sig=…`) appended to every link to what the
+   * page shows, when the server requires signed URLs. Links up (parent,
+   * breadcrumbs) get none: a page never opens more than it was opened with.
+   */
+  readonly linkQuery?: string;
 }
 
 /**
@@ -79,21 +85,23 @@ export function renderIndexPage(ctx: PageContext, files: readonly PageFile[], di
     const kind = mediaKind(f.type)!;
     return `<article class="card" data-file="${escapeHtml(f.path)}">
 <${kind} controls preload="metadata" playsinline src="${escapeHtml(mediaSrc(f, ctx))}"></${kind}>
-<div class="body"><a class="name" href="${escapeHtml(f.path)}?player">${escapeHtml(f.name)}</a>
+<div class="body"><a class="name" href="${escapeHtml(signed(`${f.path}?player`, ctx))}">${escapeHtml(f.name)}</a>
 <div class="chips"><span class="chip">${escapeHtml(f.type)}</span><span class="chip">${formatBytes(f.size)}</span>${
       layoutChip(f)
     }</div>
 <canvas class="map" data-map></canvas><div class="stats" data-stats></div>
-<div class="stats"><a class="open" href="${escapeHtml(f.path)}?player">Open player &amp; range map →</a></div></div>
+<div class="stats"><a class="open" href="${
+      escapeHtml(signed(`${f.path}?player`, ctx))
+    }">Open player &amp; range map →</a></div></div>
 </article>`;
   }).join("\n");
   const links = [
     ...(ctx.segments.length ? [`<li><a href="../">../</a><span class="size">parent</span></li>`] : []),
     ...dirs.map((d) =>
-      `<li><a href="${escapeHtml(d.path)}">${escapeHtml(d.name)}/</a><span class="size">folder</span></li>`
+      `<li><a href="${escapeHtml(signed(d.path, ctx))}">${escapeHtml(d.name)}/</a><span class="size">folder</span></li>`
     ),
     ...other.map((f) =>
-      `<li><a href="${escapeHtml(f.path)}">${escapeHtml(f.name)}</a><span class="size">${
+      `<li><a href="${escapeHtml(signed(f.path, ctx))}">${escapeHtml(f.name)}</a><span class="size">${
         formatBytes(f.size)
       }</span></li>`
     ),
@@ -183,7 +191,13 @@ function encodeTitle(segments: readonly string[]): string {
 }
 
 function mediaSrc(f: PageFile, ctx: PageContext): string {
-  return `${f.path}?viewer=${encodeURIComponent(ctx.viewer)}`;
+  return signed(`${f.path}?viewer=${encodeURIComponent(ctx.viewer)}`, ctx);
+}
+
+/** `href` with the page's signature parameters, when it has them. */
+function signed(href: string, ctx: PageContext): string {
+  if (!ctx.linkQuery) return href;
+  return `${href}${href.includes("?") ? "&" : "?"}${ctx.linkQuery}`;
 }
 
 function layoutChip(file: PageFile): string {
