@@ -74,6 +74,8 @@ interface OriginMeta {
  * Deno.serve(async (req) => handleVideo(req, await fromUrl(presigned, { request: req, signal: req.signal })));
  * ```
  */
+// Long on purpose: the first request teaches the size and validators that every later span request
+// (openSpan) checks; one closure keeps them together instead of threading them through helpers.
 export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<FileLike> {
   const href = String(url);
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
