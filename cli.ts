@@ -42,6 +42,8 @@ Options:
       --dotfiles       serve files whose names start with a dot
       --no-faststart   serve MP4s with moov at the end as they are on disk
                        (default: rewritten to faststart layout on the fly)
+      --no-hls         no HLS views (default: FILE.mp4/master.m3u8 for every
+                       MP4, DIR/master.m3u8 for a folder of renditions)
       --signed         require signed, expiring URLs (403 otherwise); the
                        secrets come from the environment variable
                        RANGED_URL_SECRETS (never the command line, which other
@@ -66,6 +68,7 @@ async function main(): Promise<number> {
         throttle: { type: "string" },
         dotfiles: { type: "boolean", default: false },
         "no-faststart": { type: "boolean", default: false },
+        "no-hls": { type: "boolean", default: false },
         signed: { type: "boolean", default: false },
         "link-ttl": { type: "string", default: "3600" },
         quiet: { type: "boolean", short: "q", default: false },
@@ -114,6 +117,7 @@ async function main(): Promise<number> {
     dotfiles: values.dotfiles,
     throttle,
     faststart: !values["no-faststart"],
+    hls: !values["no-hls"],
     signedUrls: secrets ? { secrets } : undefined,
   });
   const logged = values.quiet ? handler : async (req: Request) => {

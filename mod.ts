@@ -95,6 +95,31 @@ export {
 } from "./src/media/faststart.ts";
 export { LruCache, type LruCacheOptions } from "./src/media/lru.ts";
 export {
+  createSampleIndexCache,
+  loadSampleIndex,
+  type LoadSampleIndexOptions,
+  MAX_SAMPLES,
+  parseSampleIndex,
+  type ParseSampleIndexOptions,
+  type SampleIndex,
+  type SampleIndexCache,
+  type TrackIndex,
+  UnsupportedMp4Error,
+} from "./src/media/sample_index.ts";
+export type { NormalizedEdit } from "./src/media/sample_tables.ts";
+export {
+  clip,
+  CLIP_VERSION,
+  type ClipInfo,
+  clipInfo,
+  type ClipLayoutCache,
+  type ClipOptions,
+  createClipLayoutCache,
+} from "./src/media/clip.ts";
+export { type ClipTimes, MAX_CLIP_MS, parseClipQuery, parseClipSeconds } from "./src/media/clip_query.ts";
+export { type ClipCut, type ClipMode, ClipRangeError, selectClip, type TrackCut } from "./src/media/clip_select.ts";
+export { type ClipLayout, clipLayout } from "./src/media/clip_layout.ts";
+export {
   DEFAULT_CLOCK_SKEW,
   MAX_EXPIRES,
   MIN_SECRET_BYTES,

@@ -99,6 +99,29 @@ export async function signedPage(
 }
 
 /**
+ * The query an HLS playlist appends to every child URI, so a player opened
+ * with one signed link reaches every playlist, init and segment under
+ * `mount` (`/dir/movie.mp4` or a folder of renditions) and nothing else:
+ * the grant's own when its scope covers `mount`, else a new prefix
+ * signature for `mount` until the same expiry. Without a gate, the
+ * request's own query, unchanged.
+ */
+export async function childQuery(
+  gate: AccessGate | undefined,
+  grant: Grant | undefined,
+  url: URL,
+  mount: string,
+): Promise<string> {
+  if (!gate || !grant) return url.search;
+  return `?${await gate.scopeQuery(grant, mount)}`;
+}
+
+/** Whether `path` opens with the grant's own query (its scope covers it); always true without a gate. */
+export function grantCovers(gate: AccessGate | undefined, grant: Grant | undefined, path: string): boolean {
+  return !gate || (grant?.scope !== undefined && scopeCovers(grant.scope, path));
+}
+
+/**
  * 403 for every refused request: the same body whatever the reason and
  * whether or not the path exists, and never stored by a cache, since the
  * same URL with a valid signature must still reach the file.

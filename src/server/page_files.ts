@@ -12,6 +12,7 @@ import { readTopLevelBoxes } from "../media/boxes.ts";
 import { isFaststart } from "../media/faststart.ts";
 import type { PageBox, PageFile } from "./player_page.ts";
 import type { ServeContext } from "./route.ts";
+import { isHlsSource } from "./routes/hls.ts";
 
 const MP4_LIKE = /\.(mp4|m4v|m4a|mov|3gp)$/i;
 /** Most boxes listed per file: enough for any real layout, bounded for hostile ones. */
@@ -47,5 +48,6 @@ export async function describeFile(
       }
     }
   }
-  return { name, path, size, type, boxes, faststart: fast };
+  const hls = ctx.options.hls !== false && isHlsSource(name) ? `${path}/master.m3u8` : undefined;
+  return { name, path, size, type, boxes, faststart: fast, hls };
 }

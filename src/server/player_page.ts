@@ -24,6 +24,8 @@ export interface PageFile {
   readonly boxes?: readonly PageBox[];
   /** True when the file is served in a faststart layout made on the fly (its moov was at the end on disk). */
   readonly faststart?: boolean;
+  /** URL path of the file's HLS master playlist, when HLS is on for it. */
+  readonly hls?: string;
 }
 
 /** One top-level MP4 box: its four-character type and byte span `[start, start + size)`. */
@@ -92,7 +94,7 @@ export function renderIndexPage(ctx: PageContext, files: readonly PageFile[], di
 <canvas class="map" data-map></canvas><div class="stats" data-stats></div>
 <div class="stats"><a class="open" href="${
       escapeHtml(signed(`${f.path}?player`, ctx))
-    }">Open player &amp; range map →</a></div></div>
+    }">Open player &amp; range map →</a>${hlsLink(f, ctx)}</div></div>
 </article>`;
   }).join("\n");
   const links = [
@@ -141,7 +143,7 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
   }</div>
 <div class="stage"><${kind} controls preload="auto" playsinline src="${
     escapeHtml(mediaSrc(file, ctx))
-  }"></${kind}></div>
+  }"></${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file, ctx)}</div>` : ""}
 <div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>
 <section class="panel" data-file="${escapeHtml(file.path)}">
 <div class="panel-head"><h2>Bytes sent to this viewer</h2><div class="stats" data-stats></div></div>
@@ -198,6 +200,13 @@ function mediaSrc(f: PageFile, ctx: PageContext): string {
 function signed(href: string, ctx: PageContext): string {
   if (!ctx.linkQuery) return href;
   return `${href}${href.includes("?") ? "&" : "?"}${ctx.linkQuery}`;
+}
+
+/** A link to the file's HLS master: players that speak HLS (Safari, Chromium, TVs, VLC) open it directly. */
+function hlsLink(file: PageFile, ctx: PageContext): string {
+  return file.hls
+    ? ` <a class="open" data-hls href="${escapeHtml(signed(file.hls, ctx))}">HLS master playlist</a>`
+    : "";
 }
 
 function layoutChip(file: PageFile): string {

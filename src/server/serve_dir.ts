@@ -19,6 +19,7 @@ import type { BuiltinRoute, Route, ServeContext } from "./route.ts";
 import { directoryRoute } from "./routes/directory.ts";
 import { eventsRoute } from "./routes/events.ts";
 import { fileRoute } from "./routes/file.ts";
+import { hlsRoute } from "./routes/hls.ts";
 import { playerRoute } from "./routes/player.ts";
 import { parseRequestPath } from "./safe_path.ts";
 import type { ServeDirOptions } from "./serve_dir_options.ts";
@@ -36,7 +37,7 @@ const FASTSTART_LIKE = /\.(mp4|m4v|m4a|mov)$/i;
 /** Routes under the built-in prefix, in order. */
 const BUILTIN_ROUTES: readonly BuiltinRoute[] = [eventsRoute];
 /** Routes for paths under the root, in order: the first that answers wins. */
-const ROUTES: readonly Route[] = [directoryRoute, playerRoute, fileRoute];
+const ROUTES: readonly Route[] = [directoryRoute, playerRoute, fileRoute, hlsRoute];
 
 /**
  * Serves the directory `root`: files with full range and conditional

@@ -49,6 +49,13 @@ export interface ServeDirOptions {
   /** Where faststart layouts are kept between requests. Default: a 32 MiB cache per serveDir. */
   faststartCache?: FaststartCache;
   /**
+   * HLS on the fly: `FILE.mp4/master.m3u8` for every MP4, and `DIR/master.m3u8`
+   * for a folder whose MP4s are renditions of one video. Default true.
+   */
+  hls?: boolean;
+  /** Target HLS segment duration in seconds. Default 6. */
+  hlsSegmentDuration?: number;
+  /**
    * Require a signed, unexpired URL (see `signUrl`) for every request, the
    * built-in endpoints included: anything else answers 403, the same for a
    * file that exists and one that does not, HEAD and ranges alike. Pages
