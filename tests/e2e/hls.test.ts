@@ -127,7 +127,9 @@ async function playlist(url: string): Promise<any> {
   return parser.manifest;
 }
 
-async function probe(input: string): Promise<{ duration: number; streams: { codec_type: string; start_time: string }[] }> {
+async function probe(
+  input: string,
+): Promise<{ duration: number; streams: { codec_type: string; start_time: string }[] }> {
   const r = await run("ffprobe", [
     "-v",
     "error",
@@ -175,7 +177,18 @@ describe("single file", () => {
       const init = new Uint8Array(await (await fetch(`${server!.url}/movie.mp4/init.mp4`)).arrayBuffer());
       const body = new Uint8Array(await (await fetch(`${server!.url}/movie.mp4/seg-${n}.m4s`)).arrayBuffer());
       writeConcat(seg, init, body);
-      const r = await run("ffprobe", ["-v", "error", "-select_streams", "v", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", seg]);
+      const r = await run("ffprobe", [
+        "-v",
+        "error",
+        "-select_streams",
+        "v",
+        "-count_frames",
+        "-show_entries",
+        "stream=nb_read_frames",
+        "-of",
+        "csv=p=0",
+        seg,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const frames = Number(new TextDecoder().decode(r.stdout).trim());
       assert.ok(Math.abs(frames * FRAME - d) <= FRAME + 1e-9, `segment ${n}: ${frames} frames vs EXTINF ${d}`);
@@ -370,7 +383,9 @@ describe("Chromium", () => {
     await page.waitForFunction(() => (window as unknown as { switched: number[] }).switched.includes(1), null, {
       timeout: 30_000,
     });
-    await page.waitForFunction((t) => document.querySelector("video")!.currentTime > t + 2, before, { timeout: 30_000 });
+    await page.waitForFunction((t) => document.querySelector("video")!.currentTime > t + 2, before, {
+      timeout: 30_000,
+    });
     const fatal = await page.evaluate(() => (window as unknown as { fatal: unknown }).fatal);
     assert.equal(fatal, null);
     assert.equal(await page.evaluate(() => document.querySelector("video")!.error), null);
