@@ -118,4 +118,15 @@ export {
 export { type ClipTimes, MAX_CLIP_MS, parseClipQuery, parseClipSeconds } from "./src/media/clip_query.ts";
 export { type ClipCut, type ClipMode, ClipRangeError, selectClip, type TrackCut } from "./src/media/clip_select.ts";
 export { type ClipLayout, clipLayout } from "./src/media/clip_layout.ts";
+export {
+  createHlsCache,
+  HLS_FORMAT_VERSION,
+  type HlsCache,
+  serveHls,
+  type ServeHlsOptions,
+  type SubtitleTrack,
+} from "./src/media/hls/serve_hls.ts";
+export { HlsUnsupportedError, RenditionAlignmentError } from "./src/media/hls/errors.ts";
+export type { HlsPackage, Rendition } from "./src/media/hls/package.ts";
+export type { HlsTrack } from "./src/media/hls/track.ts";
 export type { ViewerTrackerOptions } from "./src/server/viewer_ranges.ts";

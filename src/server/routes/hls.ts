@@ -9,6 +9,7 @@
  */
 
 import type { FileLike } from "../../http/file_like.ts";
+import { parseHlsPath } from "../../media/hls/hls_path.ts";
 import { serveHls } from "../../media/hls/serve_hls.ts";
 import type { Route, ServeContext } from "../route.ts";
 import { sidecarSubtitles } from "../sidecars.ts";
@@ -40,7 +41,7 @@ export const hlsRoute: Route = async ({ req, url, target }, ctx) => {
   };
   if (target.stat.isFile) {
     const name = target.segments[target.segments.length - target.rest.length - 1];
-    if (target.rest.length !== 1 || !MP4_LIKE.test(name)) return undefined;
+    if (target.rest.length !== 1 || !MP4_LIKE.test(name) || parseHlsPath(sub, [""]) === undefined) return undefined;
     const parent = await ctx.resolver.resolve(target.segments.slice(0, -target.rest.length - 1));
     const subtitles = parent === undefined ? [] : await subtitlesIn(ctx, parent, renditionName(name), "../");
     // The original file, not its faststart layout: segments are spans of the bytes on disk.
@@ -48,7 +49,8 @@ export const hlsRoute: Route = async ({ req, url, target }, ctx) => {
   }
   if (!target.stat.isDirectory) return undefined;
   const names = await renditionFiles(ctx, target.real);
-  if (names.length === 0) return undefined;
+  const stems = names.length === 1 ? [""] : names.map(renditionName);
+  if (names.length === 0 || parseHlsPath(sub, stems) === undefined) return undefined;
   const files: FileLike[] = [];
   try {
     for (const n of names) files.push(await ctx.fs.open(`${target.real}/${n}`, n));
