@@ -121,6 +121,17 @@ export { type ClipTimes, MAX_CLIP_MS, parseClipQuery, parseClipSeconds } from ".
 export { type ClipCut, type ClipMode, ClipRangeError, selectClip, type TrackCut } from "./src/media/clip_select.ts";
 export { type ClipLayout, clipLayout } from "./src/media/clip_layout.ts";
 export {
+  createHlsCache,
+  HLS_FORMAT_VERSION,
+  type HlsCache,
+  serveHls,
+  type ServeHlsOptions,
+  type SubtitleTrack,
+} from "./src/media/hls/serve_hls.ts";
+export { HlsUnsupportedError, RenditionAlignmentError } from "./src/media/hls/errors.ts";
+export type { HlsPackage, Rendition } from "./src/media/hls/package.ts";
+export type { HlsTrack } from "./src/media/hls/track.ts";
+export {
   DEFAULT_CLOCK_SKEW,
   MAX_EXPIRES,
   MIN_SECRET_BYTES,
