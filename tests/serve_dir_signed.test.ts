@@ -5,7 +5,7 @@
 // on Deno, Node and Bun (node scripts/test.mjs serve_dir_signed).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serveDir } from "../src/server/serve_dir.ts";
@@ -172,4 +172,48 @@ test("the player page signs its media and its event stream", async () => {
   assert.match(stream.headers.get("content-type")!, /^text\/event-stream/);
   controller.abort();
   await stream.body?.cancel().catch(() => {});
+});
+
+/** The URIs a playlist names (lines that are not tags), and URI="…" attributes. */
+function playlistUris(text: string): string[] {
+  const lines = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+  return [...lines, ...[...text.matchAll(/URI="([^"]+)"/g)].map((m) => m[1])];
+}
+
+test("HLS: one signed master opens its playlists, init and segments; a segment without the token is refused", async () => {
+  writeFileSync(join(tmp, "movie.mp4"), readFileSync(new URL("../samples/testsrc-faststart.mp4", import.meta.url)));
+  // A link to the master alone: the playlists carry a token scoped to the movie's mount point.
+  const master = await sign("/movie.mp4/master.m3u8");
+  const res = await get(master);
+  assert.equal(res.status, 200, master);
+  const fetched: string[] = [];
+  const queue = playlistUris(await res.text()).map((u) => new URL(u, `http://localhost${master}`));
+  let segment: URL | undefined;
+  while (queue.length > 0) {
+    const u = queue.shift()!;
+    assert.match(u.search, /^\?exp=\d+&scope=\/movie\.mp4&sig=[\w-]{43}$/, u.href);
+    const child = await get(u.pathname + u.search);
+    assert.equal(child.status, 200, u.href);
+    fetched.push(u.pathname);
+    if (u.pathname.endsWith(".m3u8")) queue.push(...playlistUris(await child.text()).map((c) => new URL(c, u)));
+    else {
+      if (u.pathname.endsWith(".m4s")) segment ??= u;
+      assert.ok((await child.arrayBuffer()).byteLength > 0, u.href);
+    }
+  }
+  assert.ok(fetched.some((p) => p.endsWith("init.mp4")) && segment, `init and segments reached: ${fetched}`);
+  assert.equal(await status(await get(segment.pathname)), 403, "a segment without the token");
+  const bad = segment.pathname + segment.search.replace(/sig=./, (m) => m.endsWith("A") ? "sig=B" : "sig=A");
+  assert.equal(await status(await get(bad)), 403, "a segment with one byte of the token changed");
+  assert.equal(await status(await get(`/video.mp4${segment.search}`)), 403, "the movie's token opens nothing else");
+  const folderWide = await signUrl("/movie.mp4/master.m3u8", {
+    secret: SECRET,
+    expires: Date.now() + HOUR,
+    scope: "/",
+  });
+  const reused = playlistUris(await (await get(folderWide)).text())[0];
+  assert.ok(
+    reused.endsWith(folderWide.slice(folderWide.indexOf("?"))),
+    `a covering token is passed on as is: ${reused}`,
+  );
 });
