@@ -25,6 +25,7 @@ import { playerRoute } from "./routes/player.ts";
 import { parseRequestPath } from "./safe_path.ts";
 import type { ServeDirOptions } from "./serve_dir_options.ts";
 import { ViewerTracker } from "./viewer_ranges.ts";
+import { accessGate, forbidden } from "./access_gate.ts";
 import type { DirFs } from "./dir_fs.ts";
 
 export type { ServeDirOptions };
@@ -45,6 +46,9 @@ const ROUTES: readonly Route[] = [directoryRoute, playerRoute, fileRoute, hlsRou
  * a player per media file, `FILE?player` as a player page with a live map
  * of the byte ranges sent, and `/__ranged/events?viewer=ID` as the
  * Server-Sent Events feed of that map.
+ *
+ * With `signedUrls`, every request needs a signed, unexpired URL (see
+ * `signUrl`); others answer 403 before the path is even looked at.
  *
  * Nothing outside `root` is ever served: hostile paths (`..`, encoded
  * slashes, backslashes, NUL) answer 404, and so does a symlink whose target
@@ -67,6 +71,10 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
       }
       const url = parseUrl(req.url);
       if (url === undefined) return text(400, "Bad Request");
+      // Before any route and any file-system call: a refusal costs the same
+      // and says the same whether or not the path exists.
+      const grant = ctx.access ? await ctx.access.check(url) : undefined;
+      if (ctx.access && !grant) return forbidden();
       if (url.pathname === ctx.prefix || url.pathname.startsWith(ctx.prefix + "/")) {
         for (const route of BUILTIN_ROUTES) {
           const res = await route(req, url, ctx);
@@ -79,7 +87,7 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
       const target = await resolveTarget(ctx.fs, ctx.resolver, parsed.segments, parsed.trailingSlash);
       if (target === undefined) return notFound();
       for (const route of ROUTES) {
-        const res = await route({ req, url, target }, ctx);
+        const res = await route({ req, url, target, grant }, ctx);
         if (res) return res;
       }
       return notFound();
@@ -102,6 +110,7 @@ function serveContext(root: string, options: ServeDirOptions): ServeContext {
     prefix,
     tracker: options.rangeMap === false ? undefined : new ViewerTracker(options.tracker),
     resolver: rootResolver(fs, root, options.dotfiles ?? false),
+    access: options.signedUrls ? accessGate(options.signedUrls) : undefined,
     async openServed(real, name) {
       const file = await fs.open(real, name);
       return layouts && FASTSTART_LIKE.test(name) ? await faststart(file, { cache: layouts, key: real }) : file;

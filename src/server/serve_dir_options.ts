@@ -9,6 +9,9 @@ import type { HandleVideoOptions } from "../http/handler.ts";
 import type { FaststartCache } from "../media/faststart.ts";
 import type { DirFs } from "./dir_fs.ts";
 import type { ViewerTrackerOptions } from "./viewer_ranges.ts";
+import type { SignedUrlsOptions } from "./access_gate.ts";
+
+export type { SignedUrlsOptions };
 
 /** Options of {@linkcode serveDir}. */
 export interface ServeDirOptions {
@@ -59,4 +62,12 @@ export interface ServeDirOptions {
   hls?: boolean;
   /** Target HLS segment duration in seconds. Default 6. */
   hlsSegmentDuration?: number;
+  /**
+   * Require a signed, unexpired URL (see `signUrl`) for every request, the
+   * built-in endpoints included: anything else answers 403, the same for a
+   * file that exists and one that does not, HEAD and ranges alike. Pages
+   * then mint links to what they show, valid until the request's own expiry.
+   * Off by default.
+   */
+  signedUrls?: SignedUrlsOptions;
 }
