@@ -10,6 +10,7 @@ import { renderPlayerPage } from "../player_page.ts";
 import { html } from "../responses.ts";
 import { exact, type Route } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
+import { renditionName, sidecarsIn } from "./hls.ts";
 
 /** Answers `?player` on a file; passes on anything else. */
 export const playerRoute: Route = async ({ req, url, target }, ctx) => {
@@ -18,5 +19,12 @@ export const playerRoute: Route = async ({ req, url, target }, ctx) => {
   const name = segments[segments.length - 1];
   const page = ctx.pageContext(segments.slice(0, -1));
   const file = await describeFile(ctx, real, name, encodePath(segments), stat.size, true);
-  return html(req, renderPlayerPage(page, file), page.nonce);
+  const parent = segments.slice(0, -1);
+  const dir = await ctx.resolver.resolve(parent);
+  const subtitles = dir === undefined ? [] : (await sidecarsIn(ctx, dir, renditionName(name))).map((s) => ({
+    src: encodePath([...parent, s.file]),
+    label: s.label,
+    language: s.language,
+  }));
+  return html(req, renderPlayerPage(page, { ...file, subtitles }), page.nonce);
 };
