@@ -14,6 +14,7 @@
  */
 
 export { handleVideo, type HandleVideoOptions } from "./src/http/handler.ts";
+export { FRAMING_HEADERS, planResponse, type RequestHead, type ResponsePlan } from "./src/http/plan.ts";
 export { type FileLike, type FileMeta, fromBlob, fromBytes } from "./src/http/file_like.ts";
 export { bodyStream, type BodyStreamOptions } from "./src/http/body.ts";
 export { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "./src/http/range.ts";
