@@ -94,7 +94,7 @@ describe("HLS from R2 on workerd", () => {
     assert.equal((await get(`/gop2.mp4/${segments[1]}`, { "if-none-match": etag })).res.status, 304);
   });
 
-  test("a non-MP4 object's HLS path is 422, a missing one 404", async () => {
+  test("HLS paths of a missing object and past the last segment are 404", async () => {
     assert.equal((await get("/big.bin.mp4/master.m3u8")).res.status, 404);
     const { res } = await get("/clip.mp4/seg-99.m4s");
     assert.equal(res.status, 404);
