@@ -151,7 +151,7 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
 <tbody data-log></tbody></table>
 </section>
 <p class="hint">Browsers ask for <code>Range: bytes=N-</code> and abandon the response as soon as they seek elsewhere:
-aborted rows are normal. A file with its <code>moov</code> index at the end makes the browser fetch the end before it can play.</p>`;
+aborted rows are normal.${layoutHint(file)}</p>`;
   return page(ctx, file.name, body, [file]);
 }
 
@@ -199,6 +199,19 @@ function trackElements(file: PageFile): string {
       t.language ? ` srclang="${escapeHtml(t.language)}"` : ""
     }${i === 0 ? " default" : ""}>`
   ).join("");
+}
+
+/** What the MP4 layout means for the requests in the log (the default rewrites moov-at-end files). */
+function layoutHint(file: PageFile): string {
+  if (file.faststart) {
+    return ` This file has its <code>moov</code> index at the end on disk and is served in faststart layout, so the
+browser plays from the first bytes; serve it with <code>--no-faststart</code> to watch the browser fetch the end first.`;
+  }
+  const types = file.boxes?.map((b) => b.type) ?? [];
+  const moov = types.indexOf("moov");
+  return moov > types.indexOf("mdat") && types.includes("mdat")
+    ? ` Its <code>moov</code> index is at the end: the browser fetches the end before it can play.`
+    : "";
 }
 
 /** A link to the file's HLS master: players that speak HLS (Safari, Chromium, TVs, VLC) open it directly. */

@@ -14,6 +14,7 @@
 import { FileNotFoundError } from "../http/errors.ts";
 import { createFaststartCache, faststart } from "../media/faststart.ts";
 import { resolveTarget, rootResolver } from "./resolve.ts";
+import { cachedDirFs, DEFAULT_PATH_CACHE_MS } from "./path_cache.ts";
 import { notFound, text } from "./responses.ts";
 import type { BuiltinRoute, Route, ServeContext } from "./route.ts";
 import { directoryRoute } from "./routes/directory.ts";
@@ -92,7 +93,7 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
 
 /** What the routes of one serveDir share: file access, caches, the range map. */
 function serveContext(root: string, options: ServeDirOptions): ServeContext {
-  const fs: DirFs = options.fs;
+  const fs: DirFs = cachedDirFs(options.fs, { validityMs: options.pathCacheMs ?? DEFAULT_PATH_CACHE_MS });
   const layouts = options.faststart === false ? undefined : options.faststartCache ?? createFaststartCache();
   const prefix = (options.prefix ?? "/__ranged").replace(/\/+$/, "");
   return {
