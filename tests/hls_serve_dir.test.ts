@@ -88,6 +88,13 @@ test("the index page links each video's HLS master", async () => {
   assert.ok(!index.includes("notes.txt/master.m3u8"));
 });
 
+test("the player page carries the sidecars as <track> elements", async () => {
+  const page = await (await get(on, "/movie.mp4?player")).text();
+  assert.match(page, /<track kind="subtitles" src="\/movie\.vtt" label="Subtitles" default>/);
+  assert.match(page, /<track kind="subtitles" src="\/movie\.en\.vtt" label="en" srclang="en">/);
+  assert.match(page, /href="\/movie\.mp4\/master\.m3u8"/, "and links the HLS master");
+});
+
 test("sidecar names: the stem, then an optional language tag, then .vtt", () => {
   const names = [
     "movie.vtt",

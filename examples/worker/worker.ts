@@ -10,10 +10,18 @@
 //   binding = "VIDEOS"
 //   bucket_name = "my-videos"
 //
+// Every MP4 is also an HLS stream (`/movie.mp4/master.m3u8`) and a DASH one
+// (`/movie.mp4/manifest.mpd`), packaged on request from the R2 object.
+//
 // Locally, on the real workerd runtime: `npx tsx examples/worker/serve.ts samples/`.
-import { cacheControlFor, FileNotFoundError, handleVideo } from "../../mod.ts";
+import { cacheControlFor, FileNotFoundError, handleVideo, serveHls } from "../../mod.ts";
 import { fromR2, type R2BucketLike } from "../../src/adapters/r2.ts";
 import { fixedLength } from "../../src/adapters/workers.ts";
+
+/** `KEY.mp4/SUB`: an HLS or DASH resource of the MP4 `KEY.mp4`. */
+const HLS_PATH = /^(.+\.(?:mp4|m4v|m4a|mov))\/([^/]+)$/i;
+/** A fixed `*` needs no `Vary: Origin`, so the CDN keeps one copy. */
+const CORS = { "access-control-allow-origin": "*" };
 
 /** The bindings this Worker expects. */
 export interface Env {
@@ -32,13 +40,22 @@ export default {
       return new Response("bad path\n", { status: 400 });
     }
     try {
+      const hls = HLS_PATH.exec(key);
+      if (hls) {
+        // Segments are spans of the object: each costs the R2 reads of its own bytes (plus the index, once per isolate).
+        const source = await fromR2(env.VIDEOS, hls[1], { signal: req.signal });
+        const res = await serveHls(req, source, hls[2], {
+          childQuery: url.search,
+          response: { cacheControl: cacheControlFor(hls[2]), headers: CORS },
+        });
+        return fixedLength(res);
+      }
       // The client's request tells fromR2 where the first read will be: one
       // R2 get both learns the size and fetches those bytes.
       const file = await fromR2(env.VIDEOS, key, { request: req, signal: req.signal });
       const res = handleVideo(req, file, {
         cacheControl: cacheControlFor(key),
-        // A fixed `*` needs no `Vary: Origin`, so the CDN keeps one copy.
-        headers: { "access-control-allow-origin": "*" },
+        headers: CORS,
       });
       // workerd would send the stream chunked; keep the exact Content-Length.
       return fixedLength(res);

@@ -26,6 +26,8 @@ export interface PageFile {
   readonly faststart?: boolean;
   /** URL path of the file's HLS master playlist, when HLS is on for it. */
   readonly hls?: string;
+  /** Sidecar WebVTT files (`movie.en.vtt` next to `movie.mp4`), shown as `<track>`s on the player page. */
+  readonly subtitles?: readonly { readonly src: string; readonly label: string; readonly language?: string }[];
 }
 
 /** One top-level MP4 box: its four-character type and byte span `[start, start + size)`. */
@@ -141,9 +143,9 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
   } bytes · ${formatBytes(file.size)}</span>${layoutChip(file)}<span class="chip" data-duration>duration …</span>${
     kind === "video" ? `<span class="chip" data-resolution>…</span>` : ""
   }</div>
-<div class="stage"><${kind} controls preload="auto" playsinline src="${
-    escapeHtml(mediaSrc(file, ctx))
-  }"></${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file, ctx)}</div>` : ""}
+<div class="stage"><${kind} controls preload="auto" playsinline src="${escapeHtml(mediaSrc(file, ctx))}">${
+    trackElements(file, ctx)
+  }</${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file, ctx)}</div>` : ""}
 <div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>
 <section class="panel" data-file="${escapeHtml(file.path)}">
 <div class="panel-head"><h2>Bytes sent to this viewer</h2><div class="stats" data-stats></div></div>
@@ -200,6 +202,15 @@ function mediaSrc(f: PageFile, ctx: PageContext): string {
 function signed(href: string, ctx: PageContext): string {
   if (!ctx.linkQuery) return href;
   return `${href}${href.includes("?") ? "&" : "?"}${ctx.linkQuery}`;
+}
+
+/** `<track>` elements for the file's sidecar subtitles; the first is shown by default. */
+function trackElements(file: PageFile, ctx: PageContext): string {
+  return (file.subtitles ?? []).map((t, i) =>
+    `<track kind="subtitles" src="${escapeHtml(signed(t.src, ctx))}" label="${escapeHtml(t.label)}"${
+      t.language ? ` srclang="${escapeHtml(t.language)}"` : ""
+    }${i === 0 ? " default" : ""}>`
+  ).join("");
 }
 
 /** What the MP4 layout means for the requests in the log (the default rewrites moov-at-end files). */

@@ -17,9 +17,12 @@ import { rawRequest } from "../helpers/raw_http.ts";
 import { freePort } from "./_nginx.ts";
 import { requireBinary } from "./_server.ts";
 import { startWorkerProcess, type WorkerProcess } from "./_worker.ts";
+import { serveHls } from "../../src/media/hls/serve_hls.ts";
+import { fromBytes } from "../../src/http/file_like.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const CLIP = new Uint8Array(readFileSync(join(REPO, "tests/fixtures/clip.mp4")));
+const GOP2 = new Uint8Array(readFileSync(join(REPO, "tests/fixtures/gop2.mp4")));
 const BIG = patternBytes(9 * 1024 * 1024 + 777, 5); // three R2 gets at the default 4 MiB block
 const DIR = mkdtempSync(join(tmpdir(), "ranged-r2-"));
 let worker: WorkerProcess | undefined;
@@ -30,6 +33,7 @@ before(async () => {
   writeFileSync(join(DIR, "clip.mp4"), CLIP);
   writeFileSync(join(DIR, "big.bin"), BIG);
   writeFileSync(join(DIR, "index.m3u8"), "#EXTM3U\n");
+  writeFileSync(join(DIR, "gop2.mp4"), GOP2);
   port = await freePort();
   worker = await startWorkerProcess(DIR, port);
   url = worker.url;
@@ -44,6 +48,37 @@ async function get(path: string, headers: Record<string, string> = {}, method = 
   const res = await fetch(url + path, { method, headers });
   return { res, body: new Uint8Array(await res.arrayBuffer()) };
 }
+
+describe("HLS from R2 on workerd", () => {
+  test("master, media playlist, init and every segment: the same bytes serveHls makes in process, exact lengths", async () => {
+    const local = (sub: string) =>
+      serveHls(new Request("http://x/"), fromBytes(GOP2, { name: "gop2.mp4" }), sub, { cache: false });
+    const master = await get("/gop2.mp4/master.m3u8?t=1");
+    assert.equal(master.res.status, 200);
+    assert.equal(master.res.headers.get("content-type"), "application/vnd.apple.mpegurl");
+    assert.match(new TextDecoder().decode(master.body), /\nmedia\.m3u8\?t=1\n/, "the query follows to the children");
+    const media = new TextDecoder().decode((await get("/gop2.mp4/media.m3u8")).body);
+    const segments = media.split("\n").filter((l) => l.endsWith(".m4s"));
+    assert.ok(segments.length >= 2, media);
+    for (const sub of ["media.m3u8", "init.mp4", ...segments]) {
+      const { res, body } = await get(`/gop2.mp4/${sub}`);
+      assert.equal(res.status, 200, sub);
+      assert.equal(res.headers.get("content-length"), String(body.length), `${sub}: exact Content-Length on workerd`);
+      assert.deepEqual(body, new Uint8Array(await (await local(sub)).arrayBuffer()), `${sub}: same bytes`);
+    }
+    const part = await get(`/gop2.mp4/${segments[1]}`, { range: "bytes=10-99" });
+    assert.equal(part.res.status, 206);
+    assert.equal(part.body.length, 90);
+    const etag = (await get(`/gop2.mp4/${segments[1]}`)).res.headers.get("etag")!;
+    assert.equal((await get(`/gop2.mp4/${segments[1]}`, { "if-none-match": etag })).res.status, 304);
+  });
+
+  test("HLS paths of a missing object and past the last segment are 404", async () => {
+    assert.equal((await get("/big.bin.mp4/master.m3u8")).res.status, 404);
+    const { res } = await get("/clip.mp4/seg-99.m4s");
+    assert.equal(res.status, 404);
+  });
+});
 
 describe("example Worker with R2 on workerd", () => {
   test("full GET: the object's validators, the media preset, CORS without Vary", async () => {

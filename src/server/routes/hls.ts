@@ -12,7 +12,7 @@ import type { FileLike } from "../../http/file_like.ts";
 import { parseHlsPath } from "../../media/hls/hls_path.ts";
 import { serveHls } from "../../media/hls/serve_hls.ts";
 import type { Route, ServeContext } from "../route.ts";
-import { sidecarSubtitles } from "../sidecars.ts";
+import { type Sidecar, sidecarSubtitles } from "../sidecars.ts";
 import { childQuery, grantCovers } from "../access_gate.ts";
 import { encodePath } from "../safe_path.ts";
 
@@ -73,12 +73,17 @@ export const hlsRoute: Route = async ({ req, url, target, grant }, ctx) => {
   return serveHls(req, files, sub, { ...await options(), names: names.map(renditionName), subtitles });
 };
 
-/** Sidecar WebVTT files named after `stem` in `dir`, as URIs relative to the HLS mount point. */
-async function subtitlesIn(ctx: ServeContext, dir: string, stem: string, up: string) {
+/** Sidecar WebVTT files named after `stem` in the folder `dir` (a real path). */
+export async function sidecarsIn(ctx: ServeContext, dir: string, stem: string): Promise<Sidecar[]> {
   const names = (await ctx.fs.readDir(dir))
     .filter((e) => e.isFile && (ctx.options.dotfiles || !e.name.startsWith(".")))
     .map((e) => e.name);
-  return sidecarSubtitles(stem, names).map((s) => ({
+  return sidecarSubtitles(stem, names);
+}
+
+/** Sidecar WebVTT files named after `stem` in `dir`, as URIs relative to the HLS mount point. */
+async function subtitlesIn(ctx: ServeContext, dir: string, stem: string, up: string) {
+  return (await sidecarsIn(ctx, dir, stem)).map((s) => ({
     uri: up + encodeURIComponent(s.file),
     name: s.label,
     language: s.language,

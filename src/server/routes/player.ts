@@ -11,6 +11,7 @@ import { html } from "../responses.ts";
 import { exact, type Route } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
 import { signedPage } from "../access_gate.ts";
+import { renditionName, sidecarsIn } from "./hls.ts";
 
 /** Answers `?player` on a file; passes on anything else. */
 export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
@@ -21,5 +22,12 @@ export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
   // The page opens its file, and the views derived from it, until the request's own expiry.
   const page = await signedPage(ctx.pageContext(segments.slice(0, -1)), ctx.access, grant, path);
   const file = await describeFile(ctx, real, name, path, stat.size, true);
-  return html(req, renderPlayerPage(page, file), page.nonce);
+  const parent = segments.slice(0, -1);
+  const dir = await ctx.resolver.resolve(parent);
+  const subtitles = dir === undefined ? [] : (await sidecarsIn(ctx, dir, renditionName(name))).map((s) => ({
+    src: encodePath([...parent, s.file]),
+    label: s.label,
+    language: s.language,
+  }));
+  return html(req, renderPlayerPage(page, { ...file, subtitles }), page.nonce);
 };
