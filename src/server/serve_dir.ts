@@ -13,6 +13,8 @@ import type { DirFs } from "./dir_fs.ts";
 import { FileNotFoundError } from "../http/errors.ts";
 import { handleVideo, type HandleVideoOptions } from "../http/handler.ts";
 import { contentTypeFor } from "../http/media_types.ts";
+import { unsupportedMethod } from "../http/method_check.ts";
+import { requestUrl } from "../http/request_target.ts";
 import { readTopLevelBoxes } from "../media/boxes.ts";
 import { createFaststartCache, faststart, type FaststartCache, isFaststart } from "../media/faststart.ts";
 import {
@@ -137,10 +139,10 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
 
   return async (req) => {
     try {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        return new Response(null, { status: 405, headers: { allow: "GET, HEAD", "content-length": "0" } });
-      }
-      const url = new URL(req.url);
+      const unsupported = unsupportedMethod(req.method, ["GET", "HEAD"]);
+      if (unsupported) return unsupported;
+      const url = requestUrl(req);
+      if (url === undefined) return text(400, "Bad Request");
       if (url.pathname === prefix || url.pathname.startsWith(prefix + "/")) return builtin(req, url);
       const parsed = parseRequestPath(url.pathname, { dotfiles: options.dotfiles });
       if (!parsed.ok) return text(parsed.status, parsed.status === 400 ? "Bad Request" : "Not Found");
