@@ -14,6 +14,7 @@
  */
 
 export { handleVideo, type HandleVideoOptions } from "./src/http/handler.ts";
+export { FRAMING_HEADERS, planResponse, type RequestHead, type ResponsePlan } from "./src/http/plan.ts";
 export { type FileLike, type FileMeta, fromBlob, fromBytes } from "./src/http/file_like.ts";
 export { bodyStream, type BodyStreamOptions } from "./src/http/body.ts";
 export { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "./src/http/range.ts";
@@ -58,6 +59,7 @@ export {
   type OpenSpan,
   type Span,
 } from "./src/remote/block_reader.ts";
+export type { RemoteSourceOptions } from "./src/remote/remote_source.ts";
 export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/server/serve_dir.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/server/dir_fs.ts";
 export {
@@ -100,4 +102,29 @@ export {
   type RewrittenMoov,
 } from "./src/media/faststart.ts";
 export { LruCache, type LruCacheOptions } from "./src/media/lru.ts";
+export {
+  createSampleIndexCache,
+  loadSampleIndex,
+  type LoadSampleIndexOptions,
+  MAX_SAMPLES,
+  parseSampleIndex,
+  type ParseSampleIndexOptions,
+  type SampleIndex,
+  type SampleIndexCache,
+  type TrackIndex,
+  UnsupportedMp4Error,
+} from "./src/media/sample_index.ts";
+export type { NormalizedEdit } from "./src/media/sample_tables.ts";
+export {
+  clip,
+  CLIP_VERSION,
+  type ClipInfo,
+  clipInfo,
+  type ClipLayoutCache,
+  type ClipOptions,
+  createClipLayoutCache,
+} from "./src/media/clip.ts";
+export { type ClipTimes, MAX_CLIP_MS, parseClipQuery, parseClipSeconds } from "./src/media/clip_query.ts";
+export { type ClipCut, type ClipMode, ClipRangeError, selectClip, type TrackCut } from "./src/media/clip_select.ts";
+export { type ClipLayout, clipLayout } from "./src/media/clip_layout.ts";
 export type { ViewerTrackerOptions } from "./src/server/viewer_ranges.ts";

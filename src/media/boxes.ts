@@ -71,6 +71,8 @@ export function parseBoxHeader(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size32 = view.getUint32(offset);
   const type = fourcc(bytes, offset + 4);
+  // Errors quote the type: keep control bytes out of a message that may reach a client.
+  const shown = type.replace(/[^\x20-\x7e\xa0-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
   let headerSize = 8;
   let size: number;
   let sizeForm: BoxHeader["sizeForm"] = "compact";
@@ -78,12 +80,14 @@ export function parseBoxHeader(
     if (end - offset < 16 || offset + 16 > bytes.length) throw new Mp4FormatError(`truncated 64-bit size at ${start}`);
     const big = view.getBigUint64(offset + 8);
     // Anything above 2^53 cannot be a real file and would lose precision as a number.
-    if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new Mp4FormatError(`'${type}' at ${start}: 64-bit size too large`);
+    if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new Mp4FormatError(`'${shown}' at ${start}: 64-bit size too large`);
+    }
     size = Number(big);
     headerSize = 16;
     sizeForm = "large";
   } else if (size32 === 0) {
-    if (!allowToEnd) throw new Mp4FormatError(`'${type}' at ${start}: size 0 ("to the end") where it is not allowed`);
+    if (!allowToEnd) throw new Mp4FormatError(`'${shown}' at ${start}: size 0 ("to the end") where it is not allowed`);
     size = end - offset;
     sizeForm = "to-end";
   } else {
@@ -97,9 +101,9 @@ export function parseBoxHeader(
     usertype = bytes.slice(offset + headerSize, offset + headerSize + 16);
     headerSize += 16;
   }
-  if (size < headerSize) throw new Mp4FormatError(`'${type}' at ${start}: size ${size} smaller than its header`);
+  if (size < headerSize) throw new Mp4FormatError(`'${shown}' at ${start}: size ${size} smaller than its header`);
   if (size > end - offset) {
-    throw new Mp4FormatError(`'${type}' at ${start}: size ${size} runs past its parent (${end - offset} bytes left)`);
+    throw new Mp4FormatError(`'${shown}' at ${start}: size ${size} runs past its parent (${end - offset} bytes left)`);
   }
   return { type, start, headerSize, size, sizeForm, usertype };
 }

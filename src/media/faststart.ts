@@ -16,6 +16,8 @@
 import { derivedFile, derivedInfo } from "../http/derived.ts";
 import type { FileLike } from "../http/file_like.ts";
 import { type BoxHeader, childBoxes, Mp4FormatError, parseBoxHeader, readFully, readTopLevelBoxes } from "./boxes.ts";
+import { cacheKey } from "./cache_key.ts";
+import { checkSelfContained } from "./dref.ts";
 import { LruCache } from "./lru.ts";
 
 /**
@@ -130,7 +132,7 @@ function indexMoov(moov: Uint8Array): IndexedMoov {
           counts.co64Entries += t.count;
         }
       } else if (box.type === "dinf" && child.type === "dref") {
-        checkDref(moov, view, child);
+        checkSelfContained(moov, view, child);
       } else if (CONTAINERS.has(child.type)) {
         children.push(walk(child, depth + 1));
       }
@@ -151,23 +153,6 @@ function offsetTable(view: DataView, box: BoxHeader): OffsetTable {
     throw new Mp4FormatError(`${box.type} at ${box.start}: ${count} entries do not fit in ${box.size} bytes`);
   }
   return { kind: box.type === "stco" ? "stco" : "co64", count, entries: body + 8 };
-}
-
-/** Refuses media stored in other files: their offsets must not move with this one. */
-function checkDref(bytes: Uint8Array, view: DataView, dref: BoxHeader): void {
-  const body = dref.start + dref.headerSize;
-  const end = dref.start + dref.size;
-  if (end - body < 8) throw new Mp4FormatError("truncated dref");
-  const count = view.getUint32(body + 4);
-  if (count > (end - body - 8) / 12) throw new Mp4FormatError("dref entry count does not fit");
-  let seen = 0;
-  for (const entry of childBoxes(bytes, body + 8, end)) {
-    if (entry.size - entry.headerSize < 4) throw new Mp4FormatError("truncated dref entry");
-    const flags = view.getUint32(entry.start + entry.headerSize) & 0xffffff;
-    if ((flags & 1) === 0) throw new Mp4FormatError(`media in another file (dref '${entry.type}')`);
-    seen++;
-  }
-  if (seen !== count) throw new Mp4FormatError("dref entry count does not match its entries");
 }
 
 /**
@@ -236,6 +221,8 @@ export function rewriteMoov(moov: Uint8Array, shift: OffsetShift, options: Rewri
  * const { co64Converted } = rewriteMoovDetailed(moov, 2 ** 32);
  * ```
  */
+// Long on purpose: the emitters share one output cursor and the co64 decision; as separate
+// functions they would pass five values each, and the size fixed point is easier to check whole.
 export function rewriteMoovDetailed(
   moov: Uint8Array,
   shift: OffsetShift,
@@ -457,7 +444,7 @@ const inflight = new WeakMap<FaststartCache, Map<string, Promise<FaststartPlan>>
  */
 export async function planFaststart(file: FileLike, options: FaststartOptions = {}): Promise<FaststartPlan> {
   const cache = options.cache === false ? undefined : (options.cache ?? (sharedCache ??= createFaststartCache()));
-  const key = options.key ?? identity(file);
+  const key = options.key ?? cacheKey(file);
   if (cache === undefined || key === undefined) return (await computePlan(file, options)).plan;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
@@ -537,16 +524,6 @@ export function isFaststart(file: FileLike): boolean {
  */
 export function faststartInfo(file: FileLike): FaststartInfo | undefined {
   return derivedInfo(file, TRANSFORM)?.info as FaststartInfo | undefined;
-}
-
-function identity(file: FileLike): string | undefined {
-  // Only a strong validator says "these exact bytes"; without one the same
-  // name could hold different content, and a stale layout would corrupt it.
-  let validator = file.etag;
-  const m = file.lastModified;
-  if (validator === undefined && m !== undefined && Number.isFinite(m) && m >= 0) validator = `${m}`;
-  if (validator === undefined || validator.startsWith("W/")) return undefined;
-  return `${file.name ?? ""}\0${file.size}\0${validator}`;
 }
 
 const keep = (reason: string, alreadyFaststart = false): FaststartPlan => ({

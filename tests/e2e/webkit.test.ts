@@ -14,7 +14,6 @@ import { makeBigMoovAtEnd, PLAY_AND_SEEK, type Playback, SentBytes } from "./_pl
 import { partials, requireBinary, SAMPLES, startServer, type TestServer } from "./_server.ts";
 
 const PACKAGES = "webkit2gtk-driver xvfb gstreamer1.0-libav gstreamer1.0-plugins-good gstreamer1.0-plugins-bad ffmpeg";
-const RATE = 3 * 1024 * 1024;
 const DIR = mkdtempSync(join(tmpdir(), "ranged-webkit-"));
 const FILES = ["testsrc-faststart.mp4", "testsrc-moov-at-end.mp4", "big_moov_at_end.mp4"];
 

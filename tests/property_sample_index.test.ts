@@ -1,0 +1,114 @@
+// fast-check mutations of real moov boxes (the committed fixtures and the
+// sample): every mutant must end in an index whose samples all lie inside the
+// file, or in a typed Mp4FormatError; never another exception, a hang or a
+// huge allocation. RANGED_FUZZ_RUNS sets the cases (npm run fuzz).
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Mp4FormatError } from "../src/media/boxes.ts";
+import { parseSampleIndex } from "../src/media/sample_index.ts";
+import { topLevel } from "./helpers/mp4_build.ts";
+import { count, params, reportCases, runs } from "./helpers/fuzz.ts";
+import { runtime } from "./helpers/server.ts";
+
+const RUNS = runs(1500);
+after(() => reportCases("property_sample_index", runtime));
+
+const MOOVS = ["../tests/fixtures/clip.mp4", "../tests/fixtures/moov_at_end.mp4", "../samples/testsrc-faststart.mp4"]
+  .map((p) => {
+    const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL(p, import.meta.url))));
+    const [, start, size] = topLevel(bytes).find(([type]) => type === "moov")!;
+    return { moov: bytes.slice(start, start + size), fileSize: bytes.length };
+  });
+
+/** Values that break headers and counts: zeros, ones, all-ones, sign bits, near powers of two. */
+const special = fc.constantFrom(0, 1, 2, 0x7f, 0x80, 0xff);
+const mutation = fc.oneof(
+  // Overwrite a few bytes anywhere.
+  fc.record({
+    kind: fc.constant("bytes" as const),
+    at: fc.nat(),
+    values: fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), special), { minLength: 1, maxLength: 8 }),
+  }),
+  // Overwrite a 32-bit word on a 4-byte boundary (sizes, counts, offsets all sit on one in real files).
+  fc.record({
+    kind: fc.constant("word" as const),
+    at: fc.nat(),
+    value: fc.oneof(
+      fc.constantFrom(0, 1, 0xffffffff, 0x80000000, 0x7fffffff, 0x10000),
+      fc.integer({ min: 0, max: 0xffffffff }),
+    ),
+  }),
+  // Cut the moov short (its size field then lies).
+  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
+  // Copy a span over another (duplicated boxes, shifted tables).
+  fc.record({
+    kind: fc.constant("splice" as const),
+    from: fc.nat(),
+    to: fc.nat(),
+    length: fc.integer({ min: 1, max: 400 }),
+  }),
+);
+
+type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutate(moov: Uint8Array, ms: Mutation[]): Uint8Array {
+  let out = moov.slice();
+  for (const m of ms) {
+    if (m.kind === "bytes") {
+      const at = m.at % out.length;
+      m.values.forEach((v, i) => {
+        if (at + i < out.length) out[at + i] = v;
+      });
+    } else if (m.kind === "word") {
+      const at = (m.at % Math.max(1, out.length >> 2)) << 2;
+      if (at + 4 <= out.length) new DataView(out.buffer).setUint32(at, m.value);
+    } else if (m.kind === "truncate") {
+      out = out.slice(0, m.at % out.length);
+    } else {
+      const from = m.from % out.length;
+      const to = m.to % out.length;
+      out.copyWithin(to, from, from + m.length);
+    }
+  }
+  return out;
+}
+
+test(`parseSampleIndex on mutated real moovs: an index inside the file, or a typed error (${RUNS} cases)`, () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: MOOVS.length - 1 }),
+      fc.array(mutation, { minLength: 1, maxLength: 4 }),
+      (which, ms) => {
+        count("sample-index-mutant");
+        const { moov, fileSize } = MOOVS[which];
+        const mutant = mutate(moov, ms);
+        let index;
+        try {
+          index = parseSampleIndex(mutant, { fileSize });
+        } catch (err) {
+          assert.ok(err instanceof Mp4FormatError, `not a typed error: ${err instanceof Error ? err.stack : err}`);
+          assert.doesNotMatch(err.message, /\n/);
+          return;
+        }
+        for (const t of index.tracks) {
+          assert.equal(t.offsets.length, t.count);
+          assert.equal(t.sizes.length, t.count);
+          assert.equal(t.dts.length, t.count + 1);
+          assert.equal(t.cts.length, t.count);
+          assert.ok(t.sync === undefined || t.sync.length === t.count);
+          assert.ok(t.timescale > 0);
+          for (let i = 0; i < t.count; i++) {
+            assert.ok(t.offsets[i] >= 0 && t.offsets[i] + t.sizes[i] <= fileSize, `sample ${i} inside the file`);
+            assert.ok(t.dts[i + 1] >= t.dts[i], "decode times never go back");
+          }
+        }
+        const samples = index.tracks.reduce((n, t) => n + t.count, 0);
+        assert.ok(index.bytes <= 32 * samples + 2 * mutant.length + 4096, "at most 32 bytes per sample plus the boxes");
+      },
+    ),
+    params(RUNS),
+  );
+});
