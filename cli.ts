@@ -28,6 +28,7 @@ import { parseArgs } from "node:util";
 import { listen } from "./src/adapters/listen.ts";
 import { serveDir } from "./src/adapters/serve.ts";
 import { MIN_SECRET_BYTES, signUrl } from "./src/access/signed_url.ts";
+import { requestUrl } from "./src/http/request_target.ts";
 
 const USAGE = `Usage: ranged [dir] [options]
 
@@ -121,7 +122,8 @@ async function main(): Promise<number> {
   });
   const logged = values.quiet ? handler : async (req: Request) => {
     const res = await handler(req);
-    const url = new URL(req.url);
+    // listen() answers untrustworthy URLs itself; this stays safe even so.
+    const url = requestUrl(req) ?? { pathname: req.url, search: "" };
     const range = req.headers.get("range");
     const sent = res.headers.get("content-range");
     console.log(

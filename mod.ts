@@ -33,7 +33,15 @@ export { formatHttpDate, parseHttpDate } from "./src/http/http_date.ts";
 export { type BodySegment, type MultipartLayout, multipartLayout, randomBoundary } from "./src/http/multipart.ts";
 export { contentTypeFor, MEDIA_TYPES } from "./src/http/media_types.ts";
 export { contentDisposition } from "./src/http/disposition.ts";
-export { FileNotFoundError, FileTruncatedError, InvalidFileError, RangedError } from "./src/http/errors.ts";
+export {
+  BadRequestError,
+  FileNotFoundError,
+  FileTruncatedError,
+  InvalidFileError,
+  RangedError,
+} from "./src/http/errors.ts";
+export { isValidHost, requestUrl, targetUrl } from "./src/http/request_target.ts";
+export { methodStatus, unsupportedMethod } from "./src/http/method_check.ts";
 export {
   CACHE_IMMUTABLE,
   CACHE_MEDIA,

@@ -29,7 +29,20 @@ if (files.length === 0) {
 if (e2e) {
   // The end-to-end suites drive real clients and servers from Debian's
   // packages: say exactly what to install rather than fail one test at a time.
-  const needs = { chromium: "chromium", ffmpeg: "ffmpeg", ffprobe: "ffmpeg", curl: "curl", nginx: "nginx" };
+  const needs = {
+    chromium: "chromium",
+    ffmpeg: "ffmpeg",
+    ffprobe: "ffmpeg",
+    curl: "curl",
+    nginx: "nginx",
+    WebKitWebDriver: "webkit2gtk-driver",
+    "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser": "libwebkit2gtk-4.1-0",
+    Xvfb: "xvfb",
+    // H.264/AAC decoding for WebKitGTK; checked by path, these ship no binary.
+    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so": "gstreamer1.0-libav",
+    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so": "gstreamer1.0-plugins-good",
+    "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so": "gstreamer1.0-plugins-bad",
+  };
   const path = `${process.env.PATH ?? ""}:/usr/sbin:/sbin`;
   const missing = Object.keys(needs).filter((b) =>
     spawnSync("sh", ["-c", `command -v ${b}`], { env: { PATH: path } }).status !== 0

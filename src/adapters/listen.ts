@@ -1,14 +1,22 @@
 /**
  * Starts an HTTP server for a Fetch handler on whichever runtime runs the
- * code: `Deno.serve` on Deno, `Bun.serve` on Bun, `node:http` (through the
- * node_http bridge) on Node. The CLI uses it; applications that already
- * have a server should pass the handler to it directly instead.
+ * code: `Deno.serve` on Deno, `node:http` (through the node_http bridge) on
+ * Node and on Bun. The CLI uses it; applications that already have a server
+ * should pass the handler to it directly instead.
+ *
+ * Every request gets a complete, dated answer: a malformed request target
+ * or Host is answered 400, a method the server does not know 501 with
+ * `Allow`, a handler that throws 500, and requests the runtime's parser
+ * rejects get a dated 4xx/501 too.
  *
  * @module
  */
 
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { unsupportedMethod } from "../http/method_check.ts";
+import { requestUrl } from "../http/request_target.ts";
+import { answerClientErrors } from "./client_error.ts";
 import { type FetchHandler, toNodeListener } from "./node_http.ts";
 
 export type { FetchHandler };
@@ -19,6 +27,11 @@ export interface ListenOptions {
   port?: number;
   /** Interface to bind. Default `127.0.0.1`. */
   hostname?: string;
+  /**
+   * The methods the handler serves, for the `Allow` header of the 501 sent
+   * for an unknown method. Default `["GET", "HEAD"]`, what ranged serves.
+   */
+  allow?: readonly string[];
 }
 
 /** A running server. */
@@ -43,13 +56,6 @@ interface DenoServer {
 interface DenoLike {
   serve(options: { port: number; hostname: string; onListen?: () => void }, handler: FetchHandler): DenoServer;
 }
-interface BunServer {
-  port: number;
-  stop(closeActiveConnections?: boolean): Promise<void> | void;
-}
-interface BunLike {
-  serve(options: { port: number; hostname: string; fetch: FetchHandler; idleTimeout?: number }): BunServer;
-}
 
 /** The runtime executing this code. */
 export function detectRuntime(): "deno" | "bun" | "node" {
@@ -72,11 +78,12 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
   const port = options.port ?? 8000;
   const hostname = options.hostname ?? "127.0.0.1";
   const runtime = detectRuntime();
+  const allow = options.allow ?? ["GET", "HEAD"];
   const urlFor = (p: number) => `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${p}/`;
-  const g = globalThis as { Deno?: DenoLike; Bun?: BunLike };
+  const guarded = guard(handler, allow);
 
   if (runtime === "deno") {
-    const server = g.Deno!.serve({ port, hostname, onListen: () => {} }, handler);
+    const server = (globalThis as { Deno?: DenoLike }).Deno!.serve({ port, hostname, onListen: () => {} }, guarded);
     return {
       runtime,
       port: server.addr.port,
@@ -84,17 +91,17 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
       close: (graceMs = 2000) => withGrace(server.shutdown(), graceMs),
     };
   }
-  if (runtime === "bun") {
-    // idleTimeout 0: Bun would otherwise cut a paused video download after 10 s of silence.
-    const server = g.Bun!.serve({ port, hostname, fetch: handler, idleTimeout: 0 });
-    return {
-      runtime,
-      port: server.port,
-      url: urlFor(server.port),
-      close: (graceMs = 2000) => withGrace(Promise.resolve(server.stop(true)), graceMs),
-    };
-  }
-  const server = createServer(toNodeListener(handler));
+  // Bun runs Bun's own node:http here, not Bun.serve: Bun.serve (1.4) drops
+  // the Content-Length of every streamed body (derived files, --throttle,
+  // tracked bodies: oven-sh/bun#10507, and WebKit then downloads a whole
+  // video before playing it), ends a failed chunked body with the
+  // terminating chunk as if complete, omits Date on HEAD, closes the
+  // connection without an answer for an unknown method, and stop() cuts
+  // downloads at once. Bun's node:http does none of that.
+  const server = createServer(toNodeListener(guarded));
+  answerClientErrors(server, allow.join(", "));
+  // No idle cut of a paused download (Bun's default would be 10 s of silence).
+  server.timeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, () => resolve());
@@ -112,6 +119,30 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
       return closed.finally(() => clearTimeout(timer));
     },
   };
+}
+
+/**
+ * What every server the project starts does before the application
+ * handler: a request whose URL or Host cannot be trusted gets 400, an
+ * unknown method 501 with Allow (known ones are the handler's to answer),
+ * and a handler that throws gets 500 instead of the runtime's bare error.
+ */
+function guard(handler: FetchHandler, allow: readonly string[]): FetchHandler {
+  return async (req) => {
+    if (requestUrl(req) === undefined) return plain(400, "Bad Request");
+    const unknown = unsupportedMethod(req.method, allow);
+    if (unknown?.status === 501) return unknown;
+    try {
+      return await handler(req);
+    } catch (err) {
+      console.error(err);
+      return plain(500, "Internal Server Error");
+    }
+  };
+}
+
+function plain(status: number, message: string): Response {
+  return new Response(message, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
 function withGrace(done: Promise<void>, graceMs: number): Promise<void> {

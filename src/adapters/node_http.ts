@@ -9,6 +9,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { FIRST_CHUNK, MAX_CHUNK } from "../http/chunk_size.ts";
+import { BadRequestError } from "../http/errors.ts";
+import { targetUrl } from "../http/request_target.ts";
 import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
 
 /** A Fetch-style handler, as `Deno.serve` and `Bun.serve` take. */
@@ -36,9 +38,18 @@ export function toNodeListener(
     res.once("close", () => {
       if (!res.writableFinished) controller.abort();
     });
+    let request: Request;
+    try {
+      request = toRequest(req, controller.signal);
+    } catch (err) {
+      if (!(err instanceof BadRequestError)) throw err;
+      res.writeHead(400, { "content-type": "text/plain; charset=utf-8", "content-length": "11" });
+      res.end("Bad Request");
+      return;
+    }
     let response: Response;
     try {
-      response = await handler(toRequest(req, controller.signal));
+      response = await handler(request);
     } catch (err) {
       console.error(err);
       if (!res.headersSent) res.writeHead(500, { "content-length": "0" });
@@ -52,6 +63,8 @@ export function toNodeListener(
 /**
  * Builds a Fetch `Request` from a node request. The body streams for
  * methods that have one; `signal` should abort when the client goes away.
+ * Throws {@linkcode BadRequestError} for a request target or Host that
+ * must be answered 400 (see `targetUrl`).
  *
  * @example
  * ```ts ignore
@@ -60,11 +73,15 @@ export function toNodeListener(
  * ```
  */
 export function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const host = req.headers.host ?? "localhost";
-  const url = new URL(req.url?.startsWith("/") ? `http://${host}${req.url}` : (req.url ?? "/"), `http://${host}`);
   const headers = new Headers();
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  const hosts: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    headers.append(raw[i], raw[i + 1]);
+    if (raw[i].length === 4 && raw[i].toLowerCase() === "host") hosts.push(raw[i + 1]);
+  }
+  const url = targetUrl(req.url ?? "", hosts, req.httpVersion, localAuthority(req));
+  if (url === undefined) throw new BadRequestError(`malformed request target or Host: ${req.url}`);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   const request = new Request(url, {
     method: req.method,
@@ -78,6 +95,13 @@ export function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   // Node 20; the caller's signal itself is what handlers need.
   Object.defineProperty(request, "signal", { value: signal, enumerable: true });
   return request;
+}
+
+/** The address the request came in on, as a Host value for HTTP/1.0 requests without one. */
+function localAuthority(req: IncomingMessage): string {
+  const { localAddress, localPort } = req.socket;
+  if (!localAddress) return "localhost";
+  return localAddress.includes(":") ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`;
 }
 
 /**
@@ -118,9 +142,16 @@ export async function writeResponse(response: Response, res: ServerResponse, sig
   if (signal.aborted) onAbort();
   signal.addEventListener("abort", onAbort, { once: true });
   try {
-    if (byob) await pumpIntoBuffers(byob, res, signal);
-    else await pumpChunks(reader as ReadableStreamDefaultReader<Uint8Array>, res, signal);
-    if (!signal.aborted) res.end();
+    const sent = byob
+      ? await pumpIntoBuffers(byob, res, signal)
+      : await pumpChunks(reader as ReadableStreamDefaultReader<Uint8Array>, res, signal);
+    if (signal.aborted) return;
+    // A body that ends before its Content-Length (a Blob over a file that
+    // shrank) must not look finished: node would keep the connection open
+    // and the client would wait for bytes that never come.
+    const declared = Number(response.headers.get("content-length") ?? NaN);
+    if (sent < declared) res.destroy();
+    else res.end();
   } catch {
     // The body failed mid-way (a truncated file): cut the connection so the
     // client sees an incomplete response instead of a silently short one.
@@ -134,12 +165,15 @@ async function pumpChunks(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   res: ServerResponse,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<number> {
+  let sent = 0;
   while (!signal.aborted) {
     const { done, value } = await reader.read();
-    if (done) return;
+    if (done) break;
+    sent += value.length;
     if (!res.write(value) && !res.destroyed) await drained(res, signal);
   }
+  return sent;
 }
 
 const BUFFERS = 2;
@@ -155,11 +189,12 @@ async function pumpIntoBuffers(
   reader: ReadableStreamBYOBReader,
   res: ServerResponse,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<number> {
   // A body that fits in one large read gets it: a 1 MiB range costs one read.
   const length = Number(res.getHeader("content-length"));
   let size = length > 0 && length <= MAX_CHUNK ? length : FIRST_CHUNK;
   let flushed = 0;
+  let sent = 0;
   let writing = 0;
   let wake: (() => void) | undefined;
   const onAbort = () => wake?.();
@@ -167,13 +202,14 @@ async function pumpIntoBuffers(
   try {
     while (!signal.aborted) {
       while (writing >= BUFFERS && !signal.aborted) await new Promise<void>((r) => wake = r);
-      if (signal.aborted) return;
+      if (signal.aborted) return sent;
       const buf = takeBuffer(size);
       const { done, value } = await reader.read(new Uint8Array(buf, 0, Math.min(size, buf.byteLength)));
       if (done) {
         if (value) giveBuffer(value.buffer as ArrayBuffer);
-        return;
+        return sent;
       }
+      sent += value.length;
       writing++;
       const started = performance.now();
       res.write(value, () => {
@@ -184,6 +220,7 @@ async function pumpIntoBuffers(
         wake?.();
       });
     }
+    return sent;
   } finally {
     signal.removeEventListener("abort", onAbort);
   }

@@ -86,3 +86,16 @@ export class FileNotFoundError extends RangedError {
  * ```
  */
 export class InvalidFileError extends RangedError {}
+
+/**
+ * A request that cannot be taken at its word: a malformed request target
+ * or Host header. Servers answer it with 400, never 500.
+ *
+ * @example
+ * ```ts
+ * import { BadRequestError } from "@ranged/video";
+ * const err = new BadRequestError("malformed Host: ../x");
+ * console.log(err.name, err.message);
+ * ```
+ */
+export class BadRequestError extends RangedError {}

@@ -12,6 +12,8 @@
  */
 
 import { FileNotFoundError } from "../http/errors.ts";
+import { unsupportedMethod } from "../http/method_check.ts";
+import { requestUrl } from "../http/request_target.ts";
 import { createFaststartCache, faststart } from "../media/faststart.ts";
 import { resolveTarget, rootResolver } from "./resolve.ts";
 import { cachedDirFs, DEFAULT_PATH_CACHE_MS } from "./path_cache.ts";
@@ -66,10 +68,9 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
   const onError = options.onError ?? ((err) => console.error(err));
   return async (req) => {
     try {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        return new Response(null, { status: 405, headers: { allow: "GET, HEAD", "content-length": "0" } });
-      }
-      const url = parseUrl(req.url);
+      const unsupported = unsupportedMethod(req.method, ["GET", "HEAD"]);
+      if (unsupported) return unsupported;
+      const url = requestUrl(req);
       if (url === undefined) return text(400, "Bad Request");
       // Before any route and any file-system call: a refusal costs the same
       // and says the same whether or not the path exists.
@@ -120,13 +121,4 @@ function serveContext(root: string, options: ServeDirOptions): ServeContext {
       return { viewer, events: `${prefix}/events?viewer=${viewer}`, nonce: crypto.randomUUID(), segments };
     },
   };
-}
-
-/** The request URL, or undefined when the runtime handed over one that does not parse (a hostile Host). */
-function parseUrl(href: string): URL | undefined {
-  try {
-    return new URL(href);
-  } catch {
-    return undefined;
-  }
 }

@@ -10,11 +10,11 @@ import { fileURLToPath } from "node:url";
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const SAMPLES = fileURLToPath(new URL("../../samples/", import.meta.url));
 
-/** Fails (never skips) when a Debian binary the e2e tests need is missing. */
-export function requireBinary(name: string): void {
+/** Fails (never skips) when a Debian binary the e2e tests need is missing, naming the packages to install. */
+export function requireBinary(name: string, packages = "chromium ffmpeg curl"): void {
   const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
   if (found.status !== 0 || !found.stdout.trim()) {
-    assert.fail(`missing ${name}: apt-get install -y chromium ffmpeg curl`);
+    assert.fail(`missing ${name}: apt-get install -y ${packages}`);
   }
 }
 
