@@ -41,6 +41,8 @@ Options:
       --dotfiles       serve files whose names start with a dot
       --no-faststart   serve MP4s with moov at the end as they are on disk
                        (default: rewritten to faststart layout on the fly)
+      --no-hls         no HLS views (default: FILE.mp4/master.m3u8 for every
+                       MP4, DIR/master.m3u8 for a folder of renditions)
   -q, --quiet          no access log
   -h, --help           this help`;
 
@@ -59,23 +61,25 @@ async function main(): Promise<number> {
         throttle: { type: "string" },
         dotfiles: { type: "boolean", default: false },
         "no-faststart": { type: "boolean", default: false },
+        "no-hls": { type: "boolean", default: false },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError((err as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || positionals.length > 1) {
-    console.error(USAGE);
-    return 2;
+  const port = parsePort(values.port);
+  if (port === null) {
+    return usageError(`bad --port ${JSON.stringify(values.port)}: expected a whole number from 0 to 65535`);
+  }
+  if (positionals.length > 1) {
+    return usageError(`one directory at most, got ${positionals.length}: ${positionals.join(" ")}`);
   }
   const throttle = values.throttle === undefined ? undefined : parseRate(values.throttle);
   if (throttle === null) {
@@ -95,6 +99,7 @@ async function main(): Promise<number> {
     dotfiles: values.dotfiles,
     throttle,
     faststart: !values["no-faststart"],
+    hls: !values["no-hls"],
   });
   const logged = values.quiet ? handler : async (req: Request) => {
     const res = await handler(req);
@@ -108,7 +113,13 @@ async function main(): Promise<number> {
     );
     return res;
   };
-  const server = await listen(logged, { port, hostname: values.hostname });
+  let server;
+  try {
+    server = await listen(logged, { port, hostname: values.hostname });
+  } catch (err) {
+    console.error(`ranged: ${listenFailure(err, values.hostname, port)}`);
+    return 1;
+  }
   console.log(`ranged (${server.runtime}): serving ${dir} at ${server.url}`);
 
   // Listeners stay installed (not `once`): on Deno, removing the last one
@@ -128,6 +139,34 @@ async function main(): Promise<number> {
   shutdown.abort(); // ends the live-map event streams, which would otherwise never finish
   await server.close();
   return 0;
+}
+
+/** A new user's mistake: one line saying what is wrong (no stack, no wall of usage), exit code 2. */
+function usageError(what: string): number {
+  console.error(`ranged: ${what.replace(/\s*\n\s*/g, " ")} (ranged --help lists the options)`);
+  return 2;
+}
+
+/** `8080` → 8080; null unless a whole number in 0–65535 (`Number("")` is 0, `Number("1e3")` 1000: both refused). */
+function parsePort(text: string): number | null {
+  return /^\d{1,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : null;
+}
+
+/**
+ * Why the server could not start, in one line. Deno, Bun and Node all set a
+ * Node-style `code` on these errors (Deno and Bun checked: AddrInUse has
+ * `code: "EADDRINUSE"`); anything else keeps the runtime's own message.
+ */
+function listenFailure(err: unknown, hostname: string, port: number): string {
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (code === "EADDRINUSE") {
+    return `port ${port} on ${hostname} is already in use: pick another with --port N (--port 0: any free port)`;
+  }
+  if (code === "EACCES") return `no permission to listen on port ${port} (ports below 1024 need privileges)`;
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || /lookup/i.test(String(message))) {
+    return `cannot listen on ${hostname}: not an address of this machine (--hostname 127.0.0.1 or 0.0.0.0)`;
+  }
+  return `cannot listen on ${hostname}:${port}: ${String(message ?? err).split("\n")[0]}`;
 }
 
 /** `200k` → 204800 bytes/s; null when malformed. */

@@ -14,6 +14,7 @@
  */
 
 export { handleVideo, type HandleVideoOptions } from "./src/http/handler.ts";
+export { FRAMING_HEADERS, planResponse, type RequestHead, type ResponsePlan } from "./src/http/plan.ts";
 export { type FileLike, type FileMeta, fromBlob, fromBytes } from "./src/http/file_like.ts";
 export { bodyStream, type BodyStreamOptions } from "./src/http/body.ts";
 export { type ByteRange, coalesceRanges, parseRange, type RangeResult, rangesLength } from "./src/http/range.ts";
@@ -50,6 +51,7 @@ export {
   type OpenSpan,
   type Span,
 } from "./src/remote/block_reader.ts";
+export type { RemoteSourceOptions } from "./src/remote/remote_source.ts";
 export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/server/serve_dir.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/server/dir_fs.ts";
 export {

@@ -4,7 +4,7 @@
 import { D_FLOOR_MIB, nginxRatio, SCENARIO_TITLES, valueOf } from "./report.mjs";
 import { E_TOLERANCE, RSS_TARGET_MIB, SERVERS } from "./servers.mjs";
 
-const COLORS = { deno: "#0f766e", bun: "#c2410c", node: "#1d4ed8", nginx: "#4b5563" };
+const COLORS = { deno: "#0f766e", bun: "#c2410c", node: "#1d4ed8", node26: "#7c3aed", nginx: "#4b5563" };
 const PANEL_W = 420;
 const LABEL_W = 118;
 const VALUE_W = 64;

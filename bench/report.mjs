@@ -169,7 +169,9 @@ export function buildReport(doc) {
 
   const setup = `${c.mode} mode: ${c.runs} run(s) per (server, scenario), median; wrk -t1 -c${c.connections} ` +
     `-d${c.duration}s (E: -d${c.eDuration}s per file); big file ${c.bigFile}; D: ${c.readers} readers at 1 MiB/s, RSS sampled after ${c.window} s`;
-  const machine = `${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}; Node ${m.versions.node}, ` +
+  const lts = Object.entries(m.versions).filter(([k]) => /^node\d+$/.test(k)).map(([k, v]) => `${k}: Node ${v}, `);
+  const machine = `${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}; node: Node ${m.versions.node}, ` +
+    lts.join("") +
     `Deno ${m.versions.deno}, Bun ${m.versions.bun}, nginx ${m.versions.nginx}, wrk ${m.versions.wrk}, ` +
     `curl ${m.versions.curl}; ` +
     `${m.date.slice(0, 10)}`;
@@ -179,7 +181,12 @@ export function buildReport(doc) {
     `generator to core 0, and every (server, scenario) gets a fresh process. Machine: ${machine}.`,
     "",
     "Each figure, and in brackets its ratio to nginx (for D: to nginx's growth, at least 1 MiB). " +
-    "Ranged servers in bold; the others are its peers on the same runtime.",
+    "Ranged servers in bold; the others are its peers on the same runtime. The runtime column says which Node " +
+    "produced a row (`node` is the host's Node, `node26` the current LTS).",
+    "",
+    "nginx is the reference at its best for this load: `worker_processes 1; sendfile on; tcp_nopush off; " +
+    "access_log off; keepalive_requests 1000000;` and a plain `location / { root bench/data; }` " +
+    "(bench/servers/nginx.mjs writes the whole file).",
     "",
     main(false),
     "",

@@ -4,7 +4,7 @@
 // reports every scenario as ratios to the same-runtime peers and to nginx.
 //
 //   npm run bench                                   full run, writes results, chart and README
-//   npm run bench -- --quick                        about 2 minutes
+//   npm run bench -- --quick                        about 2 minutes, writes only under bench/data/
 //   npm run bench -- --only ranged-deno,nginx --scenario B,C   filtered, writes bench/data/filtered-results.json
 //
 // Run `npm run bench -- --help` for every option.
@@ -32,7 +32,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { renderChart } from "./chart.mjs";
 import { buildReport, updateReadme } from "./report.mjs";
-import { SERVERS } from "./servers.mjs";
+import { NODE_LTS, SERVERS } from "./servers.mjs";
+import { nodeBinary } from "../scripts/node_line.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = dirname(here);
@@ -49,7 +50,7 @@ const HELP = `usage: npm run bench -- [options]
   --readers N          slow readers in D (default 200, quick 50)
   --window S           seconds of slow-reader load before RSS is sampled (default 10, quick 2.5)
   --big-mib N          size of the big file in MiB (default 1024, quick 256)
-  --write / --no-write write bench/results.json, bench/chart.svg and README (default: only when unfiltered)
+  --write / --no-write write bench/results.json, bench/chart.svg and README (default: only full unfiltered runs)
   --list               list the servers and exit
   --render FILE        no measuring: re-render the report, chart and README from a results file
 Scenarios: A one client downloads the big file (curl, GB/s); B 64 conns, random 1 MiB ranges (wrk, req/s);
@@ -111,7 +112,10 @@ const scenarios = opt.scenario ? opt.scenario.toUpperCase().split(",").map((s) =
 const badScenario = scenarios.filter((s) => !SCENARIOS.includes(s));
 if (badScenario.length > 0) fail(`unknown scenario(s): ${badScenario.join(", ")}; known: ${SCENARIOS.join(", ")}`);
 const filtered = ids !== undefined || opt.scenario !== undefined;
-const write = opt["no-write"] ? false : opt.write ?? !filtered;
+// Only a full, unfiltered run may replace the committed results, chart and
+// README section; a quick or filtered one writes under bench/data/ unless
+// --write says otherwise (issue 17.7).
+const write = opt["no-write"] ? false : opt.write ?? (!filtered && !quick);
 
 function fail(message, code = 2) {
   console.error(`bench: ${message}`);
@@ -180,6 +184,7 @@ function machineInfo(tools) {
     kernel: firstLine("uname", ["-r"]),
     versions: {
       node: process.version,
+      [`node${NODE_LTS}`]: firstLine(nodeBinary(NODE_LTS), ["--version"]),
       deno: firstLine(join(repo, "node_modules", ".bin", "deno"), ["--version"]).split(" ")[1] ?? "?",
       bun: firstLine(join(repo, "node_modules", ".bin", "bun"), ["--version"]),
       nginx: firstLine(tools.nginx, ["-v"]).replace(/^nginx version: nginx\//, ""),
@@ -748,7 +753,7 @@ async function output(doc, footer) {
     await writeFile(join(dataDir, "filtered-results.json"), json);
     await writeFile(join(dataDir, "filtered-chart.svg"), formatWithDeno(renderChart(doc), "svg"));
     console.log(
-      "bench: wrote bench/data/filtered-results.json only (filtered run or --no-write; README untouched)",
+      "bench: wrote bench/data/filtered-results.json only (quick or filtered run, or --no-write; README untouched)",
     );
   }
 }

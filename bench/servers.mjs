@@ -4,12 +4,17 @@
 import { join } from "node:path";
 import process from "node:process";
 import { nginxCommand } from "./servers/nginx.mjs";
+import { nodeBinary } from "../scripts/node_line.mjs";
 
 const bin = (ctx, name) => join(ctx.repo, "node_modules", ".bin", name);
 const deno = (file) => (ctx) => [bin(ctx, "deno"), ["run", "-A", "--no-prompt", `bench/servers/${file}`]];
 const bun = (file) => (ctx) => [bin(ctx, "bun"), [`bench/servers/${file}`]];
-const node =
-  (file, ts = false) => () => [process.execPath, [...(ts ? ["--import", "tsx"] : []), `bench/servers/${file}`]];
+const node = (file, ts = false, line) => () => [
+  line ? nodeBinary(line) : process.execPath,
+  [...(ts ? ["--import", "tsx"] : []), `bench/servers/${file}`],
+];
+/** The Node line the README calls current LTS: every Node server also runs on it (issue 16). */
+export const NODE_LTS = 26;
 
 /**
  * kind: "ranged" (measured against targets), "peer" (same-runtime
@@ -45,6 +50,42 @@ export const SERVERS = [
     kind: "ranged",
     about: "handleVideo + src/adapters/fs.ts through toNodeListener on node:http",
     command: node("ranged_node.ts", true),
+    nodeFile: ["ranged_node.ts", true],
+  },
+  {
+    id: "ranged-node-writer",
+    runtime: "node",
+    kind: "ranged",
+    about: "videoHandler (the node:http writer, no Fetch objects) + src/adapters/fs.ts",
+    command: node("ranged_node_writer.ts", true),
+    nodeFile: ["ranged_node_writer.ts", true],
+  },
+  {
+    id: "cli-node",
+    runtime: "node",
+    kind: "ranged",
+    about: "the CLI's directory server as users run it (npm run serve:node -- --quiet)",
+    command: (
+      ctx,
+      port,
+    ) => [process.execPath, ["--import", "tsx", "cli.ts", "--quiet", "--port", `${port}`, ctx.dataDir]],
+  },
+  {
+    id: "cli-deno",
+    runtime: "deno",
+    kind: "ranged",
+    about: "the CLI's directory server as users run it (deno run -A cli.ts --quiet)",
+    command: (
+      ctx,
+      port,
+    ) => [bin(ctx, "deno"), ["run", "-A", "--no-prompt", "cli.ts", "--quiet", "--port", `${port}`, ctx.dataDir]],
+  },
+  {
+    id: "cli-bun",
+    runtime: "bun",
+    kind: "ranged",
+    about: "the CLI's directory server as users run it (bun cli.ts --quiet)",
+    command: (ctx, port) => [bin(ctx, "bun"), ["cli.ts", "--quiet", "--port", `${port}`, ctx.dataDir]],
   },
   {
     id: "deno-fsfile",
@@ -67,6 +108,7 @@ export const SERVERS = [
     kind: "peer",
     about: "node:http + fs.createReadStream({start, end}).pipe(res)",
     command: node("node_stream.mjs"),
+    nodeFile: ["node_stream.mjs"],
   },
   {
     id: "express-static",
@@ -86,13 +128,27 @@ export const SERVERS = [
     id: "nginx",
     runtime: "nginx",
     kind: "reference",
-    about: "nginx, 1 worker, sendfile on",
+    about: "nginx at its best: 1 worker, sendfile on, tcp_nopush off (config in bench/servers/nginx.mjs)",
     command: (ctx, port, dir) => nginxCommand(ctx.nginx, dir, port, ctx.dataDir),
   },
 ];
 
+// The Node servers once more on the current LTS, as runtime "node26", so
+// each row says which Node produced it and ratios stay within one line.
+for (const s of [...SERVERS]) {
+  if (!s.nodeFile) continue;
+  const [file, ts] = s.nodeFile;
+  SERVERS.push({
+    ...s,
+    id: `${s.id}-${NODE_LTS}`,
+    runtime: `node${NODE_LTS}`,
+    about: `${s.about} (Node ${NODE_LTS})`,
+    command: node(file, ts, NODE_LTS),
+  });
+}
+
 /** Per-runtime targets for ranged against the best same-runtime peer in A, B and C. */
-export const PEER_TARGETS = { bun: 1.0, deno: 1.2, node: 1.2 };
+export const PEER_TARGETS = { bun: 1.0, deno: 1.2, node: 1.2, [`node${NODE_LTS}`]: 1.2 };
 /** D: most RSS growth over idle, MiB. */
 export const RSS_TARGET_MIB = 25;
 /** E: the 1 MiB-file / 1 GiB-file req/s ratio must stay within 1 ± this. */

@@ -14,7 +14,17 @@ import { join } from "node:path";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const SNAPSHOT = join(ROOT, "tests", "fixtures", "api_surface.json");
 // Where a declaration or an imported type lives is layout, not API.
-const IGNORED = new Set(["location", "jsDoc", "byteIndex", "line", "col", "filename", "src", "specifier"]);
+const IGNORED = new Set([
+  "location",
+  "jsDoc",
+  "byteIndex",
+  "line",
+  "col",
+  "filename",
+  "src",
+  "specifier",
+  "resolution",
+]);
 
 /** { entry: { name: "kind digest" } } for every export of deno.json. */
 export function apiSurface() {

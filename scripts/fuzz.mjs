@@ -2,7 +2,8 @@
 // The full property-based run (`npm run fuzz`): tests/property_*.test.ts with
 // enough cases per property that the total reaches 1,000,000 (or --cases N),
 // then the executed count per runtime. Default runtime: node; --runtime
-// deno|bun|node picks one, --all runs the three. RANGED_FUZZ_SEED replays.
+// deno|bun|node picks one, --all runs the three. Each run draws a new seed and
+// prints it (npm test uses a fixed one); RANGED_FUZZ_SEED=<seed> replays.
 import { spawnSync } from "node:child_process";
 
 const args = process.argv.slice(2);
@@ -11,13 +12,15 @@ const total = Number(opt("--cases", 1_000_000));
 const runtimes = args.includes("--all") ? ["deno", "node", "bun"] : [opt("--runtime", "node")];
 // 9 properties: 7 at the full count, the two "thousands of ranges" ones at 1/30 and 1/25 of it.
 const perProperty = Math.ceil(total / (7 + 1 / 30 + 1 / 25));
+const seed = process.env.RANGED_FUZZ_SEED ?? String((Math.random() * 2 ** 31) | 0);
+console.log(`seed ${seed} (RANGED_FUZZ_SEED=${seed} npm run fuzz replays this run)`);
 let failed = false;
 const summary = [];
 for (const rt of runtimes) {
   console.log(`\n=== ${rt}: ${perProperty} cases per property ===`);
   const started = Date.now();
   const r = spawnSync(process.execPath, ["scripts/test.mjs", "property_", "--runtime", rt], {
-    env: { ...process.env, RANGED_FUZZ_RUNS: String(perProperty) },
+    env: { ...process.env, RANGED_FUZZ_RUNS: String(perProperty), RANGED_FUZZ_SEED: seed },
     encoding: "utf8",
     maxBuffer: 1 << 26,
   });

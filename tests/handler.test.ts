@@ -6,6 +6,7 @@ import { FileTruncatedError, InvalidFileError } from "../src/http/errors.ts";
 import { MAX_CHUNK } from "../src/http/chunk_size.ts";
 import { countingFile, patternBytes, settle } from "./helpers/counting_file.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
+import { multipartLayout } from "../src/http/multipart.ts";
 
 const SIZE = 10_000;
 const DATA = patternBytes(SIZE);
@@ -180,25 +181,52 @@ describe("multipart/byteranges", () => {
   test("more than maxRanges → 200 full", async () => {
     const many = Array.from({ length: 101 }, (_, i) => `${i * 20}-${i * 20 + 1}`).join(",");
     const { res, body } = await call({ range: "bytes=" + many });
-    assert.equal(res.status, 200);
-    assert.equal(body.length, SIZE);
+    assert.equal(res.status, 200, "101 ranges > the default 100 → 200");
+    assert.equal(res.headers.get("content-range"), null, "no Content-Range on the fallback");
+    assert.deepEqual(body, DATA, "the fallback is the whole file");
     const limited = await call({ range: "bytes=0-1,10-11,20-21" }, { maxRanges: 2 });
-    assert.equal(limited.res.status, 200);
+    assert.equal(limited.res.status, 200, "3 ranges > maxRanges 2 → 200");
+    assert.deepEqual(limited.body, DATA, "the fallback is the whole file");
     const exactly = await call({ range: "bytes=0-1,10-11" }, { maxRanges: 2 });
-    assert.equal(exactly.res.status, 206);
+    assert.equal(exactly.res.status, 206, "2 ranges = maxRanges 2 → 206");
+    const parts = parseMultipart(exactly.body, exactly.res.headers.get("content-type")!);
+    assert.deepEqual(parts.map((p) => p.body), [DATA.subarray(0, 2), DATA.subarray(10, 12)], "the two parts' bytes");
   });
 
   test("parts plus framing larger than the file → 200 full (CVE-2011-3192)", async () => {
     const { res, body } = await call({ range: "bytes=0-4000,4002-9998" });
-    assert.equal(res.status, 200);
-    assert.equal(body.length, SIZE);
+    assert.equal(res.status, 200, "framing would exceed the file → 200");
+    assert.deepEqual(body, DATA, "the fallback is the whole file");
+  });
+
+  // The fallback is taken only when the multipart body would be LONGER than the
+  // file. Kills `layout.length > size` → `>=` (and → `<`): a body exactly as
+  // long as the file is still a 206, one byte longer is a 200.
+  test("a multipart body exactly as long as the file is a 206; one byte longer, a 200", async () => {
+    const ranges = "bytes=0-0,2-2";
+    // The body's length depends on the size (each Content-Range ends with it):
+    // iterate to the size that equals its own body length (the boundary is 24 digits).
+    let size = 100;
+    for (let i = 0; i < 5; i++) {
+      size = multipartLayout([{ start: 0, end: 0 }, { start: 2, end: 2 }], size, "video/mp4", "0".repeat(24)).length;
+    }
+    const fits = patternBytes(size, 3);
+    const exact = handleVideo(req({ range: ranges }), countingFile(fits, { name: "movie.mp4" }));
+    assert.equal(Number(exact.headers.get("content-length")), size, `body length equals the file (${size})`);
+    assert.equal(exact.status, 206, "a body exactly as long as the file → 206");
+    const parts = parseMultipart(await bytesOf(exact), exact.headers.get("content-type")!);
+    assert.deepEqual(parts.map((p) => p.body), [fits.subarray(0, 1), fits.subarray(2, 3)], "the two parts' bytes");
+    const over = patternBytes(size - 1, 3);
+    const longer = handleVideo(req({ range: ranges }), countingFile(over, { name: "movie.mp4" }));
+    assert.equal(longer.status, 200, "a body one byte longer than the file → 200");
+    assert.deepEqual(await bytesOf(longer), over, "the fallback is the whole file");
   });
 
   test("thousands of tiny ranges never grow the body beyond the file", async () => {
     const spec = Array.from({ length: 5000 }, (_, i) => `${i * 2}-${i * 2}`).join(",");
     const { res, body } = await call({ range: "bytes=" + spec });
-    assert.equal(res.status, 200);
-    assert.equal(body.length, SIZE);
+    assert.equal(res.status, 200, "5000 ranges → 200");
+    assert.deepEqual(body, DATA, "the fallback is the whole file");
   });
 });
 
@@ -217,9 +245,16 @@ describe("maxRangeLength", () => {
     assert.equal((await call({}, { maxRangeLength: 1000 })).body.length, SIZE);
   });
   test("a long multi-range request gets its first range, capped", async () => {
-    const { res } = await call({ range: "bytes=5000-9000,0-2000" }, { maxRangeLength: 1000 });
-    assert.equal(res.status, 206);
-    assert.equal(res.headers.get("content-range"), `bytes 5000-5999/${SIZE}`);
+    const { res, body } = await call({ range: "bytes=5000-9000,0-2000" }, { maxRangeLength: 1000 });
+    assert.equal(res.status, 206, "capped multi-range → single 206");
+    assert.equal(res.headers.get("content-range"), `bytes 5000-5999/${SIZE}`, "the first range, capped");
+    assert.deepEqual(body, DATA.subarray(5000, 6000), "the capped range's bytes");
+  });
+  test("a short multi-range request stays multipart under the cap", async () => {
+    const { res, body } = await call({ range: "bytes=5000-5099,0-99" }, { maxRangeLength: 1000 });
+    assert.equal(res.status, 206, "200 bytes ≤ cap → multipart 206");
+    const parts = parseMultipart(body, res.headers.get("content-type")!);
+    assert.deepEqual(parts.map((p) => p.body), [DATA.subarray(5000, 5100), DATA.subarray(0, 100)], "both parts' bytes");
   });
 });
 
@@ -306,30 +341,51 @@ describe("preconditions (RFC 9110 §13.2.2)", () => {
 });
 
 describe("If-Range (§13.1.5)", () => {
+  /** The answer must be the range's bytes (206) or the whole file (200), never just the right status. */
+  async function expectRange(headers: Record<string, string>, start: number, end: number, f = file()) {
+    const res = handleVideo(req(headers), f);
+    const body = await bytesOf(res);
+    const what = JSON.stringify(headers);
+    assert.equal(res.status, 206, `${what} → 206`);
+    assert.equal(res.headers.get("content-range"), `bytes ${start}-${end}/${SIZE}`, `${what}: Content-Range`);
+    assert.deepEqual(body, DATA.subarray(start, end + 1), `${what}: the range's bytes`);
+  }
+  async function expectFull(headers: Record<string, string>, f = file()) {
+    const res = handleVideo(req(headers), f);
+    const body = await bytesOf(res);
+    const what = JSON.stringify(headers);
+    assert.equal(res.status, 200, `${what} → 200`);
+    assert.equal(res.headers.get("content-range"), null, `${what}: no Content-Range`);
+    assert.deepEqual(body, DATA, `${what}: the whole file`);
+  }
   test("strong ETag match → 206", async () => {
-    assert.equal((await call({ range: "bytes=0-9", "if-range": ETAG })).res.status, 206);
+    await expectRange({ range: "bytes=0-9", "if-range": ETAG }, 0, 9);
+    await expectRange({ range: "bytes=100-", "if-range": ` ${ETAG} ` }, 100, SIZE - 1);
   });
   test("ETag mismatch → 200 full", async () => {
-    const { res, body } = await call({ range: "bytes=0-9", "if-range": '"old"' });
-    assert.equal(res.status, 200);
-    assert.equal(body.length, SIZE);
+    await expectFull({ range: "bytes=0-9", "if-range": '"old"' });
   });
   test("weak tags never match", async () => {
-    const f = file({ etag: 'W/"weak"' });
-    const res = handleVideo(req({ range: "bytes=0-9", "if-range": 'W/"weak"' }), f);
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+    await expectFull({ range: "bytes=0-9", "if-range": 'W/"weak"' }, file({ etag: 'W/"weak"' }));
+    await expectFull({ range: "bytes=0-9", "if-range": "W/" + ETAG });
   });
   test("exact Last-Modified date → 206, any other date → 200", async () => {
-    assert.equal((await call({ range: "bytes=0-9", "if-range": MTIME_HTTP })).res.status, 206);
-    assert.equal((await call({ range: "bytes=0-9", "if-range": "Wed, 03 Jan 2024 03:04:05 GMT" })).res.status, 200);
-    assert.equal((await call({ range: "bytes=0-9", "if-range": "garbage" })).res.status, 200);
+    await expectRange({ range: "bytes=0-9", "if-range": MTIME_HTTP }, 0, 9);
+    await expectFull({ range: "bytes=0-9", "if-range": "Wed, 03 Jan 2024 03:04:05 GMT" });
+    await expectFull({ range: "bytes=0-9", "if-range": "Tue, 02 Jan 2024 03:04:04 GMT" });
+    await expectFull({ range: "bytes=0-9", "if-range": "garbage" });
   });
   test("If-Range failing turns a 416 into a 200", async () => {
-    assert.equal((await call({ range: "bytes=20000-", "if-range": '"old"' })).res.status, 200);
+    await expectFull({ range: "bytes=20000-", "if-range": '"old"' });
   });
   test("If-Range without Range is ignored", async () => {
-    assert.equal((await call({ "if-range": '"old"' })).res.status, 200);
+    await expectFull({ "if-range": '"old"' });
+  });
+  test("If-Range holding with a multi-range request → multipart with the ranges' bytes", async () => {
+    const res = handleVideo(req({ range: "bytes=0-9,100-109", "if-range": ETAG }), file());
+    assert.equal(res.status, 206, "multipart 206");
+    const parts = parseMultipart(await bytesOf(res), res.headers.get("content-type")!);
+    assert.deepEqual(parts.map((p) => p.body), [DATA.subarray(0, 10), DATA.subarray(100, 110)], "both parts' bytes");
   });
 });
 
@@ -475,12 +531,18 @@ describe("the body stream", () => {
     const short = countingFile(DATA.subarray(0, 4000), { name: "t.mp4", lastModified: MTIME });
     const liar = { ...short, size: SIZE, read: short.read, close: () => void short.closes++ };
     const res = handleVideo(req(), liar, { chunkSize: 1000 });
-    await assert.rejects(res.arrayBuffer(), (err: unknown) => {
-      // Runtimes may wrap the stream error; find ours in the cause chain.
-      let e = err as { cause?: unknown } | undefined;
-      for (let i = 0; e && i < 3; i++, e = e.cause as typeof e) if (e instanceof FileTruncatedError) return true;
-      return err instanceof Error;
-    });
+    // Through a reader, the stream's own error (arrayBuffer() may wrap it): only
+    // FileTruncatedError passes, not any error (a TypeError from a detached buffer).
+    const reader = res.body!.getReader();
+    const got: number[] = [];
+    await assert.rejects(
+      (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) got.push(...r.value);
+      })(),
+      (err: unknown) => err instanceof FileTruncatedError,
+      "the body errors with FileTruncatedError",
+    );
+    assert.deepEqual(new Uint8Array(got), DATA.subarray(0, 4000), "the bytes that exist, no padding");
     await settle();
     assert.equal(short.closes, 1);
   });
@@ -515,5 +577,43 @@ describe("Blob-backed FileLikes", () => {
     const res = handleVideo(req({ range: "bytes=0-1", "if-range": a.etag! }), a);
     assert.equal(res.status, 206);
     await res.body?.cancel();
+  });
+});
+
+describe("onSend reports the spans a body carries", () => {
+  const run = async (headers: Record<string, string>, method = "GET", options: HandleVideoOptions = {}) => {
+    const calls: [readonly { start: number; end: number }[], number][] = [];
+    const res = handleVideo(req(headers, method), file(), {
+      ...options,
+      onSend: (spans, status) => calls.push([spans, status]),
+    });
+    await res.arrayBuffer();
+    return { res, calls };
+  };
+  test("whole file, single range, capped range, multipart as sent", async () => {
+    assert.deepEqual((await run({})).calls, [[[{ start: 0, end: SIZE - 1 }], 200]]);
+    assert.deepEqual((await run({ range: "bytes=10-19" })).calls, [[[{ start: 10, end: 19 }], 206]]);
+    assert.deepEqual(
+      (await run({ range: "bytes=10-99" }, "GET", { maxRangeLength: 5 })).calls,
+      [[[{ start: 10, end: 14 }], 206]],
+      "the cap, not the request",
+    );
+    assert.deepEqual(
+      (await run({ range: "bytes=50-59,0-9,5-14" })).calls,
+      [[[{ start: 50, end: 59 }, { start: 0, end: 14 }], 206]],
+      "coalesced parts in the order the body sends them",
+    );
+    assert.deepEqual(
+      (await run({ range: "bytes=0-0,2-2,4-4" }, "GET", { maxRanges: 2 })).calls,
+      [[[{ start: 0, end: SIZE - 1 }], 200]],
+      "too many parts: the whole file",
+    );
+  });
+  test("not called without file bytes: HEAD, 304, 412, 416, 405", async () => {
+    assert.deepEqual((await run({}, "HEAD")).calls, []);
+    assert.deepEqual((await run({ "if-none-match": ETAG })).calls, []);
+    assert.deepEqual((await run({ "if-match": '"other"' })).calls, []);
+    assert.deepEqual((await run({ range: `bytes=${SIZE}-` })).calls, []);
+    assert.deepEqual((await run({}, "POST")).calls, []);
   });
 });

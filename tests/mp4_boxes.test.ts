@@ -70,7 +70,44 @@ describe("parseBoxHeader", () => {
   });
 });
 
+// Every bound is relative to the box's own offset: `size > end - offset`, not
+// `size > end`, and the same for the header checks. These cases put the box at
+// a non-zero offset, where the two differ (all the cases above use offset 0).
+describe("parseBoxHeader at a non-zero offset", () => {
+  const b = concat(box("free"), box("skip", new Uint8Array(8)), new Uint8Array(8));
+  test("a box that ends exactly at the parent's end is accepted, with its absolute start", () => {
+    const h = parseBoxHeader(b, 8, 24, false, 1000);
+    assert.deepEqual([h.type, h.start, h.size], ["skip", 1008, 16], "skip at 8 (+ base 1000), 16 bytes");
+  });
+  test("a box that runs past its parent by one byte is refused", () => {
+    assert.throws(() => parseBoxHeader(b, 8, 23), /runs past its parent/, "skip at 8, 16 bytes, parent ends at 23");
+  });
+  test("fewer than 8 bytes left before the parent's end: truncated", () => {
+    assert.throws(() => parseBoxHeader(b, 8, 15), /truncated box header/, "7 bytes left at offset 8");
+  });
+  test("a 64-bit size needs 16 bytes before the parent's end", () => {
+    const large = concat(box("free"), largeBox("mdat", new Uint8Array(4)));
+    assert.equal(parseBoxHeader(large, 8, 28).size, 20, "64-bit box at 8 fits in [8, 28)");
+    assert.throws(() => parseBoxHeader(large, 8, 23), /truncated 64-bit size/, "15 bytes left at offset 8");
+  });
+  test("a uuid's user type must fit before the parent's end", () => {
+    const uuid = concat(box("free"), box("uuid", new Uint8Array(16)));
+    assert.equal(parseBoxHeader(uuid, 8, 32).headerSize, 24, "uuid at 8 fits in [8, 32)");
+    assert.throws(() => parseBoxHeader(uuid, 8, 31), /truncated uuid/, "23 bytes left at offset 8");
+  });
+  test("size 0 at an offset runs to the parent's end, not the buffer's", () => {
+    const toEnd = concat(box("free"), u32(0), ascii("mdat"), new Uint8Array(12));
+    assert.equal(parseBoxHeader(toEnd, 8, 24, true).size, 16, "to the end: 24 - 8");
+  });
+});
+
 describe("childBoxes", () => {
+  test("a second child that runs past the parent is refused", () => {
+    const b = concat(box("free"), box("skip", new Uint8Array(8)));
+    assert.equal([...childBoxes(b, 0, 24)].length, 2, "both children fit in 24 bytes");
+    assert.throws(() => [...childBoxes(b, 0, 23)], /runs past its parent/, "the second child ends at 24 > 23");
+  });
+
   test("iterates siblings and tolerates a short terminator", () => {
     const b = concat(box("free"), box("skip", new Uint8Array(2)), u32(0));
     assert.deepEqual([...childBoxes(b, 0, b.length)].map((c) => [c.type, c.start, c.size]), [

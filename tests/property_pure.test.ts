@@ -104,7 +104,7 @@ test(`parseRange equals the model on grammatical headers, with odd whitespace an
   );
 });
 
-test(`thousands of ranges: parsed in bounded time, all inside (${Math.ceil(RUNS / 30)} cases)`, () => {
+test(`thousands of ranges: all inside the file (${Math.ceil(RUNS / 30)} cases)`, () => {
   fc.assert(
     fc.property(
       sizeArb.chain((size) =>
@@ -116,11 +116,12 @@ test(`thousands of ranges: parsed in bounded time, all inside (${Math.ceil(RUNS 
       ([size, pairs]) => {
         count("parseRange-thousands");
         const header = "bytes=" + pairs.map(([a, n]) => `${a}-${a + n}`).join(", ");
-        const t0 = performance.now();
+        // Scaling is measured in bench/range_parse.ts and by the work count in range.test.ts.
         const r = parseRange(header, size);
         const merged = r.type === "ranges" ? coalesceRanges(r.ranges) : [];
-        assert.ok(performance.now() - t0 < 2000, "parsing took over 2 s");
-        for (const m of merged) assert.ok(0 <= m.start && m.start <= m.end && m.end < size);
+        for (const m of merged) {
+          assert.ok(0 <= m.start && m.start <= m.end && m.end < size, `${m.start}-${m.end}/${size}`);
+        }
       },
     ),
     params(Math.ceil(RUNS / 30)),

@@ -191,23 +191,27 @@ describe("parseRange", () => {
     assert.deepEqual(result.ranges[9_999], { start: 99_990, end: 99_994 });
   });
 
-  test("parsing time grows linearly with the number of ranges", () => {
-    const header = (n: number) => "bytes=" + Array.from({ length: n }, (_, i) => `${i}-${i}`).join(", ");
-    const time = (h: string) => {
-      let best = Infinity;
-      for (let k = 0; k < 5; k++) {
-        const t0 = performance.now();
-        parseRange(h, 1e9);
-        best = Math.min(best, performance.now() - t0);
-      }
-      return best;
+  // How long 200k specs take against 20k is a benchmark (bench/range_parse.ts), not a
+  // unit test: a wall-clock ratio fails on a loaded machine. Here the work is counted.
+  test("coalescing reads each range O(log n) times, not O(n)", () => {
+    const reads = (n: number) => {
+      let gets = 0;
+      const ranges = Array.from({ length: n }, (_, i) => ({ start: (i * 7919) % n * 3, end: (i * 7919) % n * 3 }));
+      const counted = new Proxy(ranges, {
+        get(target, key, receiver) {
+          if (typeof key === "string" && /^\d+$/.test(key)) gets++;
+          return Reflect.get(target, key, receiver);
+        },
+      });
+      assert.equal(coalesceRanges(counted).length, n, "disjoint ranges all survive");
+      return gets;
     };
-    const small = header(20_000);
-    const big = header(200_000);
-    time(small); // warm up
-    const ratio = time(big) / Math.max(time(small), 0.05);
-    // Linear is ~10x; quadratic would be ~100x. Leave room for GC and JIT noise.
-    assert.ok(ratio < 40, `200k ranges took ${ratio.toFixed(1)}x the time of 20k`);
+    for (const n of [1_000, 20_000]) {
+      const bound = 4 * n * Math.log2(n) + 4 * n;
+      const got = reads(n);
+      // A quadratic merge (each range compared with every merged one) reads about n²/2 times.
+      assert.ok(got <= bound, `${n} ranges: ${got} element reads, bound ${Math.round(bound)}`);
+    }
   });
 
   test("many specs that are all unsatisfiable → unsatisfiable, no crash", () => {
@@ -219,10 +223,8 @@ describe("parseRange", () => {
     assert.deepEqual(parseRange("bytes=" + ",".repeat(100_000), 1000), IGNORED);
   });
 
-  test("a megabyte of digits is ignored quickly", () => {
-    const t0 = performance.now();
-    assert.deepEqual(parseRange("bytes=" + "1".repeat(1 << 20) + "-", 1000), IGNORED);
-    assert.ok(performance.now() - t0 < 2000);
+  test("a megabyte of digits is ignored", () => {
+    assert.deepEqual(parseRange("bytes=" + "1".repeat(1 << 20) + "-", 1000), IGNORED, "huge number → ignored");
   });
 });
 

@@ -277,6 +277,32 @@ test("serveDir: ranges sent to a viewer are pushed over Server-Sent Events", asy
   await bad.body?.cancel();
 });
 
+test("serveDir: the range map records the parts the handler chose for a multipart body", async () => {
+  const viewer = "testviewer02";
+  // Overlapping ranges: the handler coalesces 0-9 and 5-19 into one part; the map must show its parts, not the request's.
+  const res = await get(`/video.mp4?viewer=${viewer}`, { headers: { range: "bytes=5-19,0-9,500-509" } });
+  assert.equal(res.status, 206);
+  assert.match(res.headers.get("content-type")!, /^multipart\/byteranges/);
+  await res.arrayBuffer();
+  const events = await get(`/__ranged/events?viewer=${viewer}`);
+  const reader = events.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  await reader.cancel();
+  const [entry] = JSON.parse(first.split("data: ")[1]);
+  assert.deepEqual(entry.ranges, [[0, 19], [500, 509]], "coalesced parts, as sent");
+  assert.equal(entry.requests.length, 2, "one record per part");
+});
+
+test("serveDir: a path past a file or a missing entry answers 404, with no route guessing", async () => {
+  for (
+    const path of ["/video.mp4/x", "/video.mp4/x/y", "/video.mp4/", "/sub/missing.mp4", "/missing/a/b/c", "/sub/a.mp4/"]
+  ) {
+    const res = await get(path);
+    assert.equal(res.status, 404, path);
+    assert.equal(await res.text(), "Not Found", path);
+  }
+});
+
 test("serveDir: a shutdown signal ends open event streams", async () => {
   const shutdown = new AbortController();
   const h = serveDir(root, { signal: shutdown.signal });

@@ -1,12 +1,11 @@
 /**
- * `openFile` over `node:fs/promises` FileHandles: positional reads with
+ * `openFile` over `node:fs` file descriptors: positional reads with
  * `pread`, one file descriptor per response. Works on Node, Deno and Bun.
  *
  * @module
  */
 
-import { read } from "node:fs";
-import { open } from "node:fs/promises";
+import { close, fstat, open, read, type Stats } from "node:fs";
 import { FileNotFoundError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
 
@@ -29,36 +28,38 @@ export interface OpenFileOptions {
  * ```
  */
 export async function openFile(path: string, options: OpenFileOptions = {}): Promise<FileLike> {
-  let handle;
+  // The callback API on a plain fd: FileHandle's promise machinery (open,
+  // stat, close) cost more than the syscalls themselves for a small range.
+  let fd: number;
   try {
-    handle = await open(path, "r");
+    fd = await new Promise<number>((resolve, reject) => open(path, "r", (err, fd) => err ? reject(err) : resolve(fd)));
   } catch (cause) {
     throw new FileNotFoundError(path, { cause });
   }
+  let closed = false;
+  const release = () =>
+    new Promise<void>((resolve, reject) => {
+      if (closed) return resolve();
+      closed = true;
+      close(fd, (err) => err ? reject(err) : resolve());
+    });
   try {
-    const st = await handle.stat();
+    const st = await new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => err ? reject(err) : resolve(st)));
     if (!st.isFile()) throw new FileNotFoundError(path);
-    let closed = false;
-    const fh = handle;
     return {
       size: st.size,
       name: options.name ?? path,
       lastModified: st.mtimeMs,
       read(into, position) {
-        // The callback API on the handle's fd: FileHandle.read's promise
-        // machinery costs more than the read itself for small chunks.
+        if (closed) return Promise.reject(new Error(`read after close: ${path}`));
         return new Promise((resolve, reject) => {
-          read(fh.fd, into, 0, into.length, position, (err, n) => err ? reject(err) : resolve(n));
+          read(fd, into, 0, into.length, position, (err, n) => err ? reject(err) : resolve(n));
         });
       },
-      async close() {
-        if (closed) return;
-        closed = true;
-        await fh.close();
-      },
+      close: release,
     };
   } catch (err) {
-    await handle.close().catch(() => {});
+    await release().catch(() => {});
     throw err instanceof FileNotFoundError ? err : new FileNotFoundError(path, { cause: err });
   }
 }

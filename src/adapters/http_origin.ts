@@ -18,41 +18,25 @@
  * @module
  */
 
-import { blockReader, DEFAULT_BLOCK_SIZE, type Span } from "../remote/block_reader.ts";
+import type { Span } from "../remote/block_reader.ts";
 import { weakMatch } from "../http/conditional.ts";
 import { FileNotFoundError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
 import { formatHttpDate, parseHttpDate } from "../http/http_date.ts";
 import { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
-import { probePlan, type ProbeRange, rangeHeader } from "../remote/probe_range.ts";
+import { type ProbeRange, rangeHeader } from "../remote/probe_range.ts";
+import { remoteSetup, type RemoteSourceOptions } from "../remote/remote_source.ts";
 import { withRetries } from "../remote/retry.ts";
 
 export { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
+export type { RemoteSourceOptions } from "../remote/remote_source.ts";
 
-/** Options of {@linkcode fromUrl}. */
-export interface FromUrlOptions {
+/** Options of {@linkcode fromUrl}: those of every remote source, and the HTTP ones. */
+export interface FromUrlOptions extends RemoteSourceOptions {
   /** The fetch to use (a mock, one with a dispatcher, a service binding). Default: the global fetch. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
-  /** Bytes per origin request; small reads coalesce into these. Default 4 MiB. */
-  blockSize?: number;
-  /** Retries of one origin request after a network error, 5xx, 429 or a cut body. Default 2. */
-  retries?: number;
-  /** First backoff in ms before a retry; doubles each time. Default 100. */
-  backoff?: number;
-  /** Abort it (pass `req.signal`) and every origin request in flight stops. */
-  signal?: AbortSignal;
   /** Extra headers for every origin request (Authorization, a CDN token, ...). */
   headers?: HeadersInit;
-  /**
-   * The client's request. The first origin request then fetches the block
-   * the client's Range starts in (one byte for HEAD) instead of block 0, so a
-   * seek costs one origin round trip.
-   */
-  request?: Request;
-  /** Name for Content-Type and Content-Disposition; default: the URL path's last segment. */
-  name?: string;
-  /** Media type; default: the origin's Content-Type unless it is a generic octet-stream. */
-  type?: string;
 }
 
 interface OriginMeta {
@@ -90,12 +74,12 @@ interface OriginMeta {
  * Deno.serve(async (req) => handleVideo(req, await fromUrl(presigned, { request: req, signal: req.signal })));
  * ```
  */
+// Long on purpose: the first request teaches the size and validators that every later span request
+// (openSpan) checks; one closure keeps them together instead of threading them through helpers.
 export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<FileLike> {
   const href = String(url);
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
-  const blockSize = Math.max(1, Math.floor(options.blockSize ?? DEFAULT_BLOCK_SIZE));
-  const retry = { retries: options.retries, backoff: options.backoff, signal: options.signal };
-  const plan = probePlan(options.request, blockSize);
+  const { blockSize, plan, retry, reader: readerOf } = remoteSetup(options);
 
   const request = (extra: Record<string, string>, signal?: AbortSignal) => {
     const headers = new Headers(options.headers);
@@ -165,15 +149,7 @@ export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): 
     throw statusError(res, href);
   };
 
-  const reader = blockReader(openSpan, {
-    size: meta.size,
-    blockSize,
-    retries: options.retries,
-    backoff: options.backoff,
-    signal: options.signal,
-    first,
-    expect: plan.expect,
-  });
+  const reader = readerOf(openSpan, meta.size, first);
   return {
     size: meta.size,
     name: options.name ?? nameOf(href),

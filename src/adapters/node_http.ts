@@ -8,7 +8,8 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, nextChunkSize } from "../http/chunk_size.ts";
+import { FIRST_CHUNK, MAX_CHUNK } from "../http/chunk_size.ts";
+import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
 
 /** A Fetch-style handler, as `Deno.serve` and `Bun.serve` take. */
 export type FetchHandler = (req: Request) => Response | Promise<Response>;
@@ -142,41 +143,6 @@ async function pumpChunks(
 }
 
 const BUFFERS = 2;
-const GROW_AFTER = 16 * 1024 * 1024;
-const POOL_LIMIT = 8 * 1024 * 1024;
-
-/**
- * Buffers shared by all responses of the process, in power-of-two sizes
- * from MIN_CHUNK to MAX_CHUNK, so a busy server does not allocate (and
- * zero-fill, and later collect) a fresh buffer for every response.
- */
-const pool = new Map<number, ArrayBuffer[]>();
-let pooled = 0;
-
-function sizeClass(n: number): number {
-  let c = MIN_CHUNK;
-  while (c < n && c < MAX_CHUNK) c *= 2;
-  return c;
-}
-
-function takeBuffer(n: number): ArrayBuffer {
-  const c = sizeClass(n);
-  const buf = pool.get(c)?.pop();
-  if (buf) {
-    pooled -= c;
-    return buf;
-  }
-  return new ArrayBuffer(c);
-}
-
-function giveBuffer(buf: ArrayBuffer): void {
-  const c = buf.byteLength;
-  if (c !== sizeClass(c) || pooled + c > POOL_LIMIT) return;
-  let list = pool.get(c);
-  if (!list) pool.set(c, list = []);
-  list.push(buf);
-  pooled += c;
-}
 
 /**
  * Reads a byte stream into at most two pooled buffers at a time, each given
@@ -213,11 +179,7 @@ async function pumpIntoBuffers(
       res.write(value, () => {
         writing--;
         flushed += value.length;
-        const paced = nextChunkSize(value.length, performance.now() - started);
-        // Kernel socket buffers swallow the first megabytes of every client
-        // at once, so pace means nothing before GROW_AFTER bytes: growing
-        // earlier gives every slow viewer 1 MiB buffers.
-        if (paced <= size / 2 || (paced >= size * 2 && flushed >= GROW_AFTER)) size = paced;
+        size = pacedSize(size, value.length, performance.now() - started, flushed);
         giveBuffer(value.buffer as ArrayBuffer);
         wake?.();
       });
@@ -238,3 +200,5 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", done, { once: true });
   });
 }
+
+export { type NextFunction, type OpenForRequest, videoHandler, writeVideo } from "./node_writer.ts";

@@ -18,14 +18,15 @@
  * @module
  */
 
-import { blockReader, DEFAULT_BLOCK_SIZE, type Span } from "../remote/block_reader.ts";
+import type { Span } from "../remote/block_reader.ts";
 import { FileNotFoundError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
 import { OriginChangedError } from "../remote/origin_errors.ts";
-import { probePlan } from "../remote/probe_range.ts";
+import { remoteSetup, type RemoteSourceOptions } from "../remote/remote_source.ts";
 import { withRetries } from "../remote/retry.ts";
 
 export { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
+export type { RemoteSourceOptions } from "../remote/remote_source.ts";
 
 /** The part of an R2 range the binding accepts: offset and length, or a suffix. */
 export type R2RangeLike = { offset: number; length?: number } | { offset?: number; length: number } | {
@@ -59,23 +60,8 @@ export interface R2BucketLike {
   ): Promise<R2ObjectLike | null>;
 }
 
-/** Options of {@linkcode fromR2}. */
-export interface FromR2Options {
-  /** Bytes per `get`; small reads coalesce into these. Default 4 MiB. */
-  blockSize?: number;
-  /** Retries of one `get` after a binding error or a cut body. Default 2. */
-  retries?: number;
-  /** First backoff in ms before a retry; doubles each time. Default 100. */
-  backoff?: number;
-  /** Abort it (pass `req.signal`) and reads in flight stop. */
-  signal?: AbortSignal;
-  /** The client's request: the first `get` then fetches where its Range starts. */
-  request?: Request;
-  /** Name for Content-Type and Content-Disposition; default: the key's last segment. */
-  name?: string;
-  /** Media type; default: the object's stored Content-Type unless it is a generic octet-stream. */
-  type?: string;
-}
+/** Options of {@linkcode fromR2}: those of every remote source (`name` defaults to the key's last segment). */
+export type FromR2Options = RemoteSourceOptions;
 
 /**
  * Opens `key` in `bucket` as a {@linkcode FileLike}. The first ranged `get`
@@ -103,9 +89,7 @@ export interface FromR2Options {
  * ```
  */
 export async function fromR2(bucket: R2BucketLike, key: string, options: FromR2Options = {}): Promise<FileLike> {
-  const blockSize = Math.max(1, Math.floor(options.blockSize ?? DEFAULT_BLOCK_SIZE));
-  const plan = probePlan(options.request, blockSize);
-  const retry = { retries: options.retries, backoff: options.backoff, signal: options.signal };
+  const { blockSize, plan, retry, reader: readerOf } = remoteSetup(options);
   const get = (range?: R2RangeLike) =>
     withRetries(async () => {
       try {
@@ -150,15 +134,7 @@ export async function fromR2(bucket: R2BucketLike, key: string, options: FromR2O
     return { offset: from, body };
   };
 
-  const reader = blockReader(openSpan, {
-    size,
-    blockSize,
-    retries: options.retries,
-    backoff: options.backoff,
-    signal: options.signal,
-    first,
-    expect: plan.expect,
-  });
+  const reader = readerOf(openSpan, size, first);
   const type = options.type ?? obj.httpMetadata?.contentType;
   return {
     size,

@@ -34,6 +34,8 @@ export interface BodyStreamOptions {
  * console.log(await new Response(body).text()); // "234"
  * ```
  */
+// Long on purpose: one stream's pull and cancel share the read position, the chunk sizer and the
+// close-once latch; read top to bottom it is one pipeline.
 export function bodyStream(
   file: FileLike,
   segments: readonly BodySegment[],

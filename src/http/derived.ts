@@ -89,6 +89,8 @@ const registry = new WeakMap<FileLike, DerivedInfo>();
  * console.log(file.etag, res.status, await res.text()); // "v1-swap.1" 206 "hello, "
  * ```
  */
+// Long on purpose: the piece index, its binary search and the close-once wiring are one FileLike's
+// state; the methods of the returned object read it directly.
 export function derivedFile(source: FileLike, pieces: readonly Piece[], options: DerivedFileOptions): FileLike {
   const { transform, version } = options;
   if (!TRANSFORM.test(transform) || !TRANSFORM.test(String(version))) {

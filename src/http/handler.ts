@@ -1,21 +1,19 @@
 /**
  * handleVideo: one request and one FileLike in, the complete RFC 9110
- * answer out, synchronously, with a body that reads lazily.
+ * answer out, synchronously, with a body that reads lazily. The decision is
+ * {@linkcode planResponse}'s; this module is the Fetch writer that carries it
+ * out with a `Response`.
  *
  * @module
  */
 
 import { bodyStream } from "./body.ts";
-import { defaultETag, evaluatePreconditions, ifRangeHolds, type Validators } from "./conditional.ts";
-import { contentDisposition } from "./disposition.ts";
-import { InvalidFileError } from "./errors.ts";
 import type { FileLike } from "./file_like.ts";
-import { formatHttpDate } from "./http_date.ts";
-import { contentTypeFor } from "./media_types.ts";
-import { type BodySegment, type MultipartLayout, multipartLayout } from "./multipart.ts";
-import { type ByteRange, coalesceRanges, parseRange, rangesLength } from "./range.ts";
+import type { BodySegment } from "./multipart.ts";
+import type { ByteRange } from "./range.ts";
+import { planResponse } from "./plan.ts";
 
-/** Options of {@linkcode handleVideo}. */
+/** Options of {@linkcode handleVideo} and {@linkcode planResponse}. */
 export interface HandleVideoOptions {
   /** Content-Type; by default the FileLike's `type`, else from the name's extension, else `application/octet-stream`. */
   contentType?: string;
@@ -25,7 +23,11 @@ export interface HandleVideoOptions {
   disposition?: "inline" | "attachment";
   /** File name for Content-Disposition; non-ASCII names are encoded per RFC 8187. */
   filename?: string;
-  /** Extra headers (CORS, Vary, ...) sent on every response, including 304, 412 and 416. */
+  /**
+   * Extra headers (CORS, Vary, ...) sent on every response, including 304,
+   * 412 and 416. Framing headers (`FRAMING_HEADERS`) are the
+   * handler's and are dropped from here on every status.
+   */
   headers?: HeadersInit;
   /** Fixed read size in bytes; by default it adapts to each client's pace (16 KiB to 1 MiB). */
   chunkSize?: number;
@@ -41,9 +43,15 @@ export interface HandleVideoOptions {
   etag?: boolean;
   /** Send and evaluate Last-Modified. Default true. */
   lastModified?: boolean;
+  /**
+   * Told, once and before the body starts, which spans of the file a 200 or
+   * 206 body will carry, in order: one for a whole file or a single range, one
+   * per part of a multipart body. Not called when no file bytes are sent (HEAD,
+   * 304, 412, 416, 405). serveDir's live range map uses it instead of
+   * re-deriving the handler's choices from the request.
+   */
+  onSend?: (spans: readonly ByteRange[], status: 200 | 206) => void;
 }
-
-const DEFAULT_MAX_RANGES = 100;
 
 /**
  * Answers a GET or HEAD for `file` with the complete range and conditional
@@ -72,120 +80,21 @@ const DEFAULT_MAX_RANGES = 100;
  * ```
  */
 export function handleVideo(req: Request, file: FileLike, options: HandleVideoOptions = {}): Response {
-  const size = file.size;
-  if (!Number.isSafeInteger(size) || size < 0) {
+  let plan;
+  try {
+    plan = planResponse({ method: req.method, header: (name) => req.headers.get(name) }, file, options);
+  } catch (err) {
     closeQuietly(file);
-    throw new InvalidFileError(`FileLike.size must be a non-negative safe integer, got ${size}`);
+    throw err;
   }
-  const headers = new Headers(options.headers);
-  const method = req.method;
-  if (method !== "GET" && method !== "HEAD") {
-    headers.set("allow", "GET, HEAD");
-    return empty(file, 405, headers);
+  const headers = new Headers();
+  for (const [name, value] of plan.headers) headers.append(name, value);
+  const { status, body } = plan;
+  if (body === null) {
+    closeQuietly(file);
+    return new Response(null, { status, headers });
   }
-
-  const validators = validatorsOf(file, options);
-  const header = (name: string) => req.headers.get(name);
-  const outcome = evaluatePreconditions(method, header, validators);
-  if (outcome === "failed") return empty(file, 412, headers);
-  if (outcome === "not-modified") {
-    setValidators(headers, validators, true);
-    if (options.cacheControl) headers.set("cache-control", options.cacheControl);
-    return empty(file, 304, headers, false);
-  }
-
-  const contentType = options.contentType ?? file.type ?? (file.name && contentTypeFor(file.name)) ??
-    "application/octet-stream";
-  headers.set("accept-ranges", "bytes");
-
-  // Range applies to GET only (§14.2); a HEAD describes the plain GET.
-  const rangeHeader = method === "GET" ? header("range") : null;
-  let selection: Selection | undefined;
-  if (rangeHeader !== null) {
-    const ifRange = header("if-range");
-    if (ifRange === null || ifRangeHolds(ifRange, validators)) {
-      const parsed = parseRange(rangeHeader, size);
-      if (parsed.type === "unsatisfiable") {
-        headers.set("content-range", `bytes */${size}`);
-        return empty(file, 416, headers);
-      }
-      if (parsed.type === "ranges") selection = selectRanges(parsed.ranges, size, contentType, options);
-    }
-  }
-
-  setValidators(headers, validators, false);
-  if (options.cacheControl) headers.set("cache-control", options.cacheControl);
-  if (options.disposition) {
-    headers.set("content-disposition", contentDisposition(options.disposition, options.filename ?? file.name));
-  }
-
-  if (selection === undefined) {
-    headers.set("content-type", contentType);
-    headers.set("content-length", String(size));
-    if (method === "HEAD") return empty(file, 200, headers, false);
-    return send(file, 200, headers, [{ start: 0, end: size - 1 }], options);
-  }
-  const { range: r, layout } = selection;
-  if (r) {
-    headers.set("content-type", contentType);
-    headers.set("content-length", String(r.end - r.start + 1));
-    headers.set("content-range", `bytes ${r.start}-${r.end}/${size}`);
-    return send(file, 206, headers, [r], options);
-  }
-  headers.set("content-type", layout.contentType);
-  headers.set("content-length", String(layout.length));
-  return send(file, 206, headers, layout.segments, options);
-}
-
-/** What a Range request is answered with: one span, or a multipart body laid out once. */
-type Selection = { range: ByteRange; layout?: undefined } | { range?: undefined; layout: MultipartLayout };
-
-/**
- * Coalesces, caps and limits the satisfiable ranges; `undefined` means
- * "send the whole file" (too many parts, or parts plus framing larger than
- * the file: CVE-2011-3192).
- */
-function selectRanges(
-  requested: ByteRange[],
-  size: number,
-  contentType: string,
-  options: HandleVideoOptions,
-): Selection | undefined {
-  let ranges = coalesceRanges(requested);
-  const cap = options.maxRangeLength;
-  if (cap !== undefined && cap > 0) {
-    if (ranges.length > 1 && rangesLength(ranges) > cap) ranges = ranges.slice(0, 1);
-    if (ranges.length === 1) {
-      const [r] = ranges;
-      ranges = [{ start: r.start, end: Math.min(r.end, r.start + cap - 1) }];
-    }
-  }
-  if (ranges.length === 1) return { range: ranges[0] };
-  if (ranges.length > (options.maxRanges ?? DEFAULT_MAX_RANGES)) return undefined;
-  const layout = multipartLayout(ranges, size, contentType);
-  return layout.length > size ? undefined : { layout };
-}
-
-function validatorsOf(file: FileLike, options: HandleVideoOptions): Validators {
-  const mtime = validTime(file.lastModified);
-  let etag: string | undefined;
-  if (options.etag !== false) {
-    etag = file.etag;
-    if (etag === undefined && mtime !== undefined) etag = defaultETag(file.size, mtime);
-  }
-  return { etag, lastModified: options.lastModified === false ? undefined : mtime };
-}
-
-function validTime(ms: number | undefined): number | undefined {
-  return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
-}
-
-function setValidators(headers: Headers, v: Validators, notModified: boolean): void {
-  if (v.etag !== undefined) headers.set("etag", v.etag);
-  // A 304 carries Last-Modified only when there is no ETag to guide the cache (§15.4.5).
-  if (v.lastModified !== undefined && !(notModified && v.etag !== undefined)) {
-    headers.set("last-modified", formatHttpDate(v.lastModified));
-  }
+  return send(file, status, headers, body, options);
 }
 
 function send(
@@ -195,6 +104,7 @@ function send(
   segments: BodySegment[],
   options: HandleVideoOptions,
 ): Response {
+  options.onSend?.(segments.filter((s): s is ByteRange => !("bytes" in s)), status as 200 | 206);
   const [only] = segments;
   // Only single spans take the Blob path: Bun 1.4 silently drops file-backed
   // parts from a Blob composed with `new Blob([...])`, so multipart bodies
@@ -212,13 +122,16 @@ function send(
   return new Response(body, { status, headers });
 }
 
-function empty(file: FileLike, status: number, headers: Headers, zeroLength = true): Response {
-  closeQuietly(file);
-  if (zeroLength) headers.set("content-length", "0");
-  return new Response(null, { status, headers });
-}
-
-function closeQuietly(file: FileLike): void {
+/**
+ * Closes a FileLike and ignores how that goes: a close that fails or throws
+ * must not turn an answer into a crash.
+ *
+ * @example
+ * ```ts ignore
+ * closeQuietly(file);
+ * ```
+ */
+export function closeQuietly(file: FileLike): void {
   try {
     Promise.resolve(file.close?.()).catch(() => {});
   } catch {

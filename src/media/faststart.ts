@@ -221,6 +221,8 @@ export function rewriteMoov(moov: Uint8Array, shift: OffsetShift, options: Rewri
  * const { co64Converted } = rewriteMoovDetailed(moov, 2 ** 32);
  * ```
  */
+// Long on purpose: the emitters share one output cursor and the co64 decision; as separate
+// functions they would pass five values each, and the size fixed point is easier to check whole.
 export function rewriteMoovDetailed(
   moov: Uint8Array,
   shift: OffsetShift,

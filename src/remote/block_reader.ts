@@ -143,6 +143,8 @@ interface Tail {
  * reader.close();
  * ```
  */
+// Long on purpose: read, fill, eviction and close share the blocks, the sequential tail and one
+// abort controller; a closure keeps that state in one place.
 export function blockReader(open: OpenSpan, options: BlockReaderOptions): BlockReader {
   const size = options.size;
   const blockSize = Math.max(1, Math.floor(options.blockSize ?? DEFAULT_BLOCK_SIZE));

@@ -24,6 +24,8 @@ export interface PageFile {
   readonly boxes?: readonly PageBox[];
   /** True when the file is served in a faststart layout made on the fly (its moov was at the end on disk). */
   readonly faststart?: boolean;
+  /** URL path of the file's HLS master playlist, when HLS is on for it. */
+  readonly hls?: string;
 }
 
 /** One top-level MP4 box: its four-character type and byte span `[start, start + size)`. */
@@ -84,7 +86,9 @@ export function renderIndexPage(ctx: PageContext, files: readonly PageFile[], di
       layoutChip(f)
     }</div>
 <canvas class="map" data-map></canvas><div class="stats" data-stats></div>
-<div class="stats"><a class="open" href="${escapeHtml(f.path)}?player">Open player &amp; range map →</a></div></div>
+<div class="stats"><a class="open" href="${escapeHtml(f.path)}?player">Open player &amp; range map →</a>${
+      hlsLink(f)
+    }</div></div>
 </article>`;
   }).join("\n");
   const links = [
@@ -133,7 +137,7 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
   }</div>
 <div class="stage"><${kind} controls preload="auto" playsinline src="${
     escapeHtml(mediaSrc(file, ctx))
-  }"></${kind}></div>
+  }"></${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file)}</div>` : ""}
 <div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>
 <section class="panel" data-file="${escapeHtml(file.path)}">
 <div class="panel-head"><h2>Bytes sent to this viewer</h2><div class="stats" data-stats></div></div>
@@ -184,6 +188,11 @@ function encodeTitle(segments: readonly string[]): string {
 
 function mediaSrc(f: PageFile, ctx: PageContext): string {
   return `${f.path}?viewer=${encodeURIComponent(ctx.viewer)}`;
+}
+
+/** A link to the file's HLS master: players that speak HLS (Safari, Chromium, TVs, VLC) open it directly. */
+function hlsLink(file: PageFile): string {
+  return file.hls ? ` <a class="open" data-hls href="${escapeHtml(file.hls)}">HLS master playlist</a>` : "";
 }
 
 function layoutChip(file: PageFile): string {

@@ -50,6 +50,7 @@ export interface TestServer {
 /** Starts `cli.ts` on the test's runtime, serving `dir` on a free 127.0.0.1 port. */
 export async function startServer(extra: string[] = [], dir = SAMPLES): Promise<TestServer> {
   const runtime = currentRuntime();
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
   const port = await freePort();
   const args = [dir, "--port", String(port), "--hostname", "127.0.0.1", ...extra];
   const bin = (name: string) => `${REPO}node_modules/.bin/${name}`;
@@ -57,7 +58,8 @@ export async function startServer(extra: string[] = [], dir = SAMPLES): Promise<
     ? [bin("deno"), ["run", "-A", "cli.ts", ...args]]
     : runtime === "bun"
     ? [bin("bun"), ["cli.ts", ...args]]
-    : ["node", ["--import", "tsx", "cli.ts", ...args]];
+    // The Node line this test runs on (scripts/test.mjs runs node22, node24, node26), not the host's Node.
+    : [g.Deno || g.Bun ? "node" : process.execPath, ["--import", "tsx", "cli.ts", ...args]];
   const child: ChildProcess = spawn(cmd, argv, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   const log: string[] = [];
   let stderr = "";

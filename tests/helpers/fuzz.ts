@@ -10,10 +10,23 @@ export function runs(ciDefault: number): number {
   return env ? Number(env) : ciDefault;
 }
 
-/** fast-check parameters: a seed from RANGED_FUZZ_SEED replays a failure. */
+/** The seed every property starts from unless RANGED_FUZZ_SEED says otherwise. */
+export const DEFAULT_SEED = 20261129;
+
+/**
+ * The fast-check seed: RANGED_FUZZ_SEED (a number replays a run, `random`
+ * draws a new one), else DEFAULT_SEED, so CI and `npm test` check the same
+ * cases every run. reportCases prints it; a failure prints it too.
+ */
+export const SEED: number = (() => {
+  const env = process.env.RANGED_FUZZ_SEED;
+  if (env === "random") return (Math.random() * 2 ** 31) | 0;
+  return env ? Number(env) : DEFAULT_SEED;
+})();
+
+/** fast-check parameters with the run's seed. */
 export function params(numRuns: number): fc.Parameters<unknown> {
-  const seed = process.env.RANGED_FUZZ_SEED;
-  return { numRuns, ...(seed ? { seed: Number(seed) } : {}) };
+  return { numRuns, seed: SEED };
 }
 
 /** Counts of executed cases per property, printed by reportCases(). */
@@ -25,7 +38,11 @@ export function count(name: string): void {
 
 export function reportCases(file: string, runtime: string): void {
   const total = Object.values(executed).reduce((a, b) => a + b, 0);
-  console.log(`[fuzz ${runtime}] ${file}: ${total} cases ${JSON.stringify(executed)}`);
+  console.log(
+    `[fuzz ${runtime}] ${file}: ${total} cases ${
+      JSON.stringify(executed)
+    } seed ${SEED} (RANGED_FUZZ_SEED=${SEED} replays)`,
+  );
   // Bun runs every file in one process: start the next file's count from zero.
   for (const key of Object.keys(executed)) delete executed[key];
 }

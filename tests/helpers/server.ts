@@ -1,6 +1,6 @@
 // Starts a real HTTP server on 127.0.0.1 with the runtime's own server API:
 // Deno.serve, Bun.serve, or node:http through the ranged bridge.
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { toNodeListener } from "../../src/adapters/node_http.ts";
 import type { FileLike } from "../../src/http/file_like.ts";
@@ -16,18 +16,27 @@ export interface TestServer {
 const g = globalThis as any;
 export const runtime: "deno" | "bun" | "node" = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 
-export async function startServer(handler: Handler): Promise<TestServer> {
+export function startServer(handler: Handler): Promise<TestServer> {
   if (runtime === "deno") {
     const server = g.Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler);
     const port = server.addr.port;
-    return { url: `http://127.0.0.1:${port}`, port, close: () => server.shutdown() };
+    return Promise.resolve({ url: `http://127.0.0.1:${port}`, port, close: () => server.shutdown() });
   }
   if (runtime === "bun") {
     const server = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handler });
     const port = server.port;
-    return { url: `http://127.0.0.1:${port}`, port, close: async () => void (await server.stop(true)) };
+    return Promise.resolve({
+      url: `http://127.0.0.1:${port}`,
+      port,
+      close: async () => void (await server.stop(true)),
+    });
   }
-  const server = createServer(toNodeListener(handler));
+  return startNodeServer(toNodeListener(handler));
+}
+
+/** A node:http server on 127.0.0.1 (node:http exists on all three runtimes). */
+export async function startNodeServer(listener: RequestListener): Promise<TestServer> {
+  const server = createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {

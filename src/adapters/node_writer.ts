@@ -1,0 +1,222 @@
+/**
+ * The node:http writer: carries out {@linkcode planResponse}'s answer on a
+ * node `ServerResponse` directly — no `Request`, `Headers`, `Response` or
+ * `ReadableStream` (undici objects that cost Node more per request than the
+ * answer itself). File spans are read with `FileLike.read` into pooled
+ * buffers, at most two in flight per response, each reused once the socket
+ * has flushed it; a client that goes away stops the reads and the file is
+ * closed once the read in flight settles.
+ *
+ * @module
+ */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { FIRST_CHUNK, MAX_CHUNK } from "../http/chunk_size.ts";
+import { FileNotFoundError, FileTruncatedError } from "../http/errors.ts";
+import type { FileLike } from "../http/file_like.ts";
+import { closeQuietly, type HandleVideoOptions } from "../http/handler.ts";
+import type { BodySegment } from "../http/multipart.ts";
+import type { ByteRange } from "../http/range.ts";
+import { planResponse } from "../http/plan.ts";
+import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
+
+/** Reads in flight (or waiting for the socket) per response: one being sent, one being read. */
+const BUFFERS = 2;
+
+/**
+ * Answers a node:http request for `file` with the same RFC 9110 semantics
+ * as {@linkcode handleVideo}, written straight to `res`. Resolves when the
+ * response is complete or the client has gone; it owns `file` and closes it
+ * exactly once. Rejects (after closing the file, before writing anything)
+ * only for a FileLike that breaks its contract (`InvalidFileError`).
+ *
+ * @example
+ * ```ts ignore
+ * import { createServer } from "node:http";
+ * import { openFile } from "@ranged/video/fs";
+ * import { writeVideo } from "@ranged/video/node";
+ * createServer(async (req, res) => writeVideo(req, res, await openFile("movie.mp4"))).listen(8000);
+ * ```
+ */
+export async function writeVideo(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: FileLike,
+  options: HandleVideoOptions = {},
+): Promise<void> {
+  let plan;
+  try {
+    plan = planResponse({ method: req.method ?? "GET", header: (name) => headerOf(req, name) }, file, options);
+  } catch (err) {
+    closeQuietly(file);
+    throw err;
+  }
+  if (res.destroyed) {
+    closeQuietly(file);
+    return;
+  }
+  const head: Record<string, string | string[]> = {};
+  for (const [name, value] of plan.headers) {
+    if (name === "set-cookie") ((head[name] ??= []) as string[]).push(value);
+    else head[name] = value;
+  }
+  res.writeHead(plan.status, head);
+  const body = plan.body;
+  if (body === null || body.length === 0) {
+    res.end();
+    closeQuietly(file);
+    return;
+  }
+  try {
+    const complete = await sendSegments(res, file, body, options.chunkSize);
+    if (complete) res.end();
+  } catch {
+    // The file broke mid-body (truncated, I/O error): cut the connection so
+    // the client sees an incomplete response, never a silently short one.
+    res.destroy();
+  } finally {
+    closeQuietly(file);
+  }
+}
+
+/** Opens the FileLike a request asks for; throw `FileNotFoundError` for "no such file". */
+export type OpenForRequest = (req: IncomingMessage) => FileLike | Promise<FileLike>;
+
+/** Express/Connect-style `next`: no argument to pass the request on, an error to report one. */
+export type NextFunction = (err?: unknown) => unknown;
+
+/**
+ * A node:http request listener that is also `(req, res, next)` middleware:
+ * `open` picks the file, {@linkcode writeVideo} answers. When `open` throws
+ * `FileNotFoundError`, it calls `next()` (the next middleware decides), or
+ * answers 404 when there is no `next`; any other error goes to `next(err)`,
+ * or answers 500.
+ *
+ * @example node:http and Express
+ * ```ts ignore
+ * import { createServer } from "node:http";
+ * import express from "express";
+ * import { openFile } from "@ranged/video/fs";
+ * import { videoHandler } from "@ranged/video/node";
+ * const video = videoHandler(() => openFile("movie.mp4"));
+ * createServer(video).listen(8000);
+ * express().get("/movie.mp4", video).listen(8001);
+ * ```
+ *
+ * @example Fastify and Koa: hand over the raw objects
+ * ```ts ignore
+ * fastify.get("/movie.mp4", (request, reply) => { reply.hijack(); return video(request.raw, reply.raw); });
+ * koa.use((ctx, next) => { ctx.respond = false; return video(ctx.req, ctx.res, next); });
+ * ```
+ */
+export function videoHandler(
+  open: OpenForRequest,
+  options: HandleVideoOptions = {},
+): (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => Promise<void> {
+  return async (req, res, next) => {
+    let file: FileLike;
+    try {
+      file = await open(req);
+    } catch (err) {
+      if (next) return void await next(err instanceof FileNotFoundError ? undefined : err);
+      if (!(err instanceof FileNotFoundError)) console.error(err);
+      if (!res.headersSent) res.writeHead(err instanceof FileNotFoundError ? 404 : 500, { "content-length": "0" });
+      res.end();
+      return;
+    }
+    try {
+      await writeVideo(req, res, file, options);
+    } catch (err) {
+      if (next) return void await next(err);
+      console.error(err);
+      if (!res.headersSent) res.writeHead(500, { "content-length": "0" });
+      res.end();
+    }
+  };
+}
+
+function headerOf(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/**
+ * Writes the segments in order. Resolves true when every byte was handed to
+ * the socket, false when the client went away first; rejects when the file
+ * ends early or a read fails.
+ */
+async function sendSegments(
+  res: ServerResponse,
+  file: FileLike,
+  segments: readonly BodySegment[],
+  fixed: number | undefined,
+): Promise<boolean> {
+  let gone = res.destroyed;
+  let writing = 0;
+  let wake: (() => void) | undefined;
+  const onWake = () => wake?.();
+  const onClose = () => {
+    if (!res.writableFinished) gone = true;
+    wake?.();
+  };
+  res.on("close", onClose);
+  res.on("drain", onWake);
+  // Backpressure: wait while two buffers are with the socket or it asks to drain.
+  const room = async () => {
+    while (!gone && (writing >= BUFFERS || res.writableNeedDrain)) {
+      await new Promise<void>((resolve) => wake = resolve);
+    }
+  };
+  // A body that fits in one large read gets it: a 1 MiB range costs one read.
+  const first = segments.find((s) => !("bytes" in s)) as ByteRange | undefined;
+  const span = first ? first.end - first.start + 1 : 0;
+  let size = fixed ?? (segments.length === 1 && span <= MAX_CHUNK ? span : FIRST_CHUNK);
+  let flushed = 0;
+  try {
+    for (const seg of segments) {
+      if ("bytes" in seg) {
+        await room();
+        if (gone) return false;
+        res.write(seg.bytes);
+        continue;
+      }
+      let position = seg.start;
+      while (position <= seg.end) {
+        await room();
+        if (gone) return false;
+        const buf = takeBuffer(size);
+        const view = new Uint8Array(buf, 0, Math.min(size, buf.byteLength, seg.end - position + 1));
+        let n: number;
+        try {
+          n = await file.read(view, position);
+        } catch (err) {
+          giveBuffer(buf);
+          throw err;
+        }
+        if (gone) {
+          giveBuffer(buf);
+          return false;
+        }
+        if (!(n > 0)) {
+          giveBuffer(buf);
+          throw new FileTruncatedError(file.size, position);
+        }
+        position += n;
+        writing++;
+        const started = performance.now();
+        res.write(n === view.length ? view : view.subarray(0, n), () => {
+          writing--;
+          flushed += n;
+          if (fixed === undefined) size = pacedSize(size, n, performance.now() - started, flushed);
+          giveBuffer(buf);
+          onWake();
+        });
+      }
+    }
+    return !gone;
+  } finally {
+    res.off("close", onClose);
+    res.off("drain", onWake);
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * The HLS resource function: one or several MP4 files and a sub-path in,
+ * the answer out (master or media playlist, init segment or media segment),
+ * through {@linkcode handleVideo}, so ranges, HEAD, 304 and ETags work as for
+ * any file. Nothing is written anywhere: playlists and `moof`s are generated
+ * from the cached sample index, and segment payloads are read from the
+ * source when a client asks for them.
+ *
+ * @module
+ */
+
+import { defaultETag } from "../../http/conditional.ts";
+import { derivedETag, derivedFile, type Piece } from "../../http/derived.ts";
+import { type FileLike, fromBytes } from "../../http/file_like.ts";
+import { handleVideo, type HandleVideoOptions } from "../../http/handler.ts";
+import { Mp4FormatError } from "../boxes.ts";
+import { cacheKey } from "../cache_key.ts";
+import { LruCache } from "../lru.ts";
+import { loadSampleIndex, type SampleIndexCache } from "../sample_index.ts";
+import { hlsUris, parseHlsPath, querySuffix, subtitlesUri } from "./hls_path.ts";
+import { dashManifest } from "./dash_manifest.ts";
+import { initSegment } from "./init_segment.ts";
+import { mediaSegment } from "./media_segment.ts";
+import { buildPackage, type HlsPackage, runsOf } from "./package.ts";
+import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from "./playlists.ts";
+import { DEFAULT_SEGMENT_SECONDS } from "./segments.ts";
+
+/**
+ * Version of the HLS output (playlists, init and segment layout). It is in
+ * every ETag: bump it whenever the same source would give different bytes.
+ */
+export const HLS_FORMAT_VERSION = 1;
+
+const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
+const MPD_TYPE = "application/dash+xml";
+/** RFC 9110 §15.5.21: the request is understood, but this content cannot be packaged. */
+const REFUSED_STATUS = 422;
+
+/** A cache of HLS packages (and of refusals), with a byte budget. */
+export type HlsCache = LruCache<HlsPackage | Mp4FormatError>;
+
+/**
+ * An HLS package cache (default 32 MiB). The packages hold the sample
+ * indexes they were built from, so budget for those too.
+ *
+ * @example
+ * ```ts
+ * import { createHlsCache } from "@ranged/video";
+ * const cache = createHlsCache({ maxBytes: 128 * 1024 * 1024 });
+ * console.log(cache.maxBytes); // 134217728
+ * ```
+ */
+export function createHlsCache(options: { maxBytes?: number; maxEntries?: number } = {}): HlsCache {
+  return new LruCache<HlsPackage | Mp4FormatError>({ maxBytes: 32 * 1024 * 1024, ...options });
+}
+
+/** A sidecar subtitle file offered with the video. */
+export interface SubtitleTrack {
+  /** URI of the WebVTT file relative to the mount point, percent-encoded. */
+  readonly uri: string;
+  /** Name players show. */
+  readonly name: string;
+  /** BCP 47 language tag, when known. */
+  readonly language?: string;
+}
+
+/** GROUP-ID of the subtitle renditions. */
+const SUBTITLE_GROUP = "subs";
+
+/** Options of {@linkcode serveHls}. */
+export interface ServeHlsOptions {
+  /** Target segment duration in seconds; segments start on the keyframe closest to it. Default 6. */
+  segmentDuration?: number;
+  /**
+   * A query appended to every URI a playlist names (`token=abc` or
+   * `?token=abc`): how signed-URL tokens follow a player from the master
+   * down to every segment.
+   */
+  childQuery?: string;
+  /**
+   * Names of the renditions in URIs, one per source (a folder's file
+   * names). Default: each source's `name`. Ignored for a single source,
+   * whose resources sit directly under the mount point.
+   */
+  names?: readonly string[];
+  /**
+   * Sidecar WebVTT files to offer as `#EXT-X-MEDIA:TYPE=SUBTITLES` renditions:
+   * `uri` relative to the mount point (e.g. `../movie.en.vtt`), already percent-encoded.
+   */
+  subtitles?: readonly SubtitleTrack[];
+  /** Where packages are kept: a cache from {@linkcode createHlsCache}, or `false`. Default one shared cache. */
+  cache?: HlsCache | false;
+  /** Where sample indexes are kept (see `loadSampleIndex`). */
+  indexCache?: SampleIndexCache | false;
+  /** Options for the responses (Cache-Control, CORS headers, ...). */
+  response?: Omit<HandleVideoOptions, "contentType">;
+}
+
+let sharedCache: HlsCache | undefined;
+const inflight = new WeakMap<HlsCache, Map<string, Promise<HlsPackage | Mp4FormatError>>>();
+
+/**
+ * Answers a request for the HLS resource `subPath` of `sources`: one MP4, or
+ * several renditions of the same content (same duration, keyframes aligned).
+ *
+ * For one file mounted at `/movie.mp4/`: `master.m3u8`, `media.m3u8`,
+ * `init.mp4` and `seg-N.m4s`. For renditions mounted at `/movie/`:
+ * `master.m3u8` and `NAME/media.m3u8`, `NAME/init.mp4`, `NAME/seg-N.m4s`.
+ * Anything else is 404; a file that cannot be packaged (or renditions that
+ * do not align) is 422 with the reason as text. Takes ownership of the
+ * sources: every one is closed, whatever the outcome.
+ *
+ * @example
+ * ```ts ignore
+ * import { serveHls } from "@ranged/video";
+ * import { openFile } from "@ranged/video/fs";
+ * Deno.serve(async (req) => {
+ *   const path = new URL(req.url).pathname; // e.g. /movie.mp4/master.m3u8
+ *   const sub = path.slice("/movie.mp4/".length);
+ *   return serveHls(req, await openFile("./movie.mp4"), sub);
+ * });
+ * ```
+ */
+export async function serveHls(
+  req: Request,
+  sources: FileLike | readonly FileLike[],
+  subPath: string,
+  options: ServeHlsOptions = {},
+): Promise<Response> {
+  const files = Array.isArray(sources) ? [...sources] as FileLike[] : [sources as FileLike];
+  const closeAll = (except?: FileLike) => Promise.all(files.filter((f) => f !== except).map((f) => f.close?.()));
+  try {
+    const single = files.length === 1;
+    const names = single ? [""] : files.map((f, i) => options.names?.[i] ?? f.name ?? `${i}`);
+    const resource = parseHlsPath(subPath, names);
+    if (resource === undefined || files.length === 0) {
+      await closeAll();
+      return text(404, "not found\n", options);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      await closeAll();
+      return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
+    }
+    const target = options.segmentDuration ?? DEFAULT_SEGMENT_SECONDS;
+    const pkg = await loadPackage(files, names, target, options);
+    if (pkg instanceof Mp4FormatError) {
+      await closeAll();
+      return text(REFUSED_STATUS, `cannot package as HLS: ${pkg.message}\n`, options);
+    }
+    const query = querySuffix(options.childQuery);
+    const version = `${HLS_FORMAT_VERSION}.t${target}`;
+    const respond = (file: FileLike, contentType: string) =>
+      handleVideo(req, file, { ...options.response, contentType });
+
+    if (resource.kind === "manifest") {
+      const body = encode(dashManifest(pkg, {
+        init: (r, id) => hlsUris(names[r], query).trackInit(id),
+        media: (r, id) => hlsUris(names[r], query).trackMedia(id),
+      }));
+      const tag = `${version}.${hash(query)}`;
+      if (single) return respond(derived(files[0], body, "dash-mpd", tag), MPD_TYPE);
+      return respond(combined(files, body, `dash-mpd.${tag}`), MPD_TYPE);
+    }
+    const subtitles = options.subtitles ?? [];
+    if (resource.kind === "master") {
+      const media = subtitles.map((t, i) => ({
+        type: "SUBTITLES" as const,
+        groupId: SUBTITLE_GROUP,
+        name: t.name,
+        language: t.language,
+        uri: subtitlesUri(i, query),
+        default: i === 0,
+      }));
+      const body = encode(masterPlaylist(
+        pkg.renditions.map((r, i) => ({
+          uri: hlsUris(names[i], query).media,
+          bandwidth: r.bandwidth,
+          averageBandwidth: r.averageBandwidth,
+          codecs: r.codecs,
+          resolution: r.resolution,
+          frameRate: r.frameRate,
+          subtitles: media.length > 0 ? SUBTITLE_GROUP : undefined,
+        })),
+        media,
+      ));
+      const tag = `${version}.${hash(query + subtitles.map((t) => `${t.uri} ${t.name} ${t.language}`).join("\n"))}`;
+      if (single) return respond(derived(files[0], body, "hls-master", tag), PLAYLIST_TYPE);
+      return respond(combined(files, body, `hls-master.${tag}`), PLAYLIST_TYPE);
+    }
+
+    if (resource.kind === "subtitles") {
+      await closeAll(files[0]);
+      const track = subtitles[resource.track];
+      if (track === undefined) {
+        await files[0].close?.();
+        return text(404, "no such subtitles\n", options);
+      }
+      const duration = pkg.times[pkg.times.length - 1] - pkg.times[0];
+      const body = encode(subtitlePlaylist(duration, track.uri + query));
+      return respond(derived(files[0], body, "hls-subs", `${version}.${hash(track.uri + query)}`), PLAYLIST_TYPE);
+    }
+    const r = resource.rendition;
+    const source = files[r];
+    await closeAll(source);
+    const rendition = pkg.renditions[r];
+    const uris = hlsUris(names[r], query);
+    switch (resource.kind) {
+      case "media": {
+        const body = encode(mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment }));
+        return respond(derived(source, body, "hls-media", `${version}.${hash(query)}`), PLAYLIST_TYPE);
+      }
+      case "init":
+        return respond(derived(source, rendition.init, "hls-init", version), rendition.contentType);
+      case "trackInit":
+      case "trackSegment": {
+        const k = rendition.tracks.findIndex((t) => t.id === resource.track);
+        const n = resource.kind === "trackSegment" ? resource.segment : 0;
+        if (k < 0 || n >= pkg.durations.length) {
+          await source.close?.();
+          return text(404, "not found\n", options);
+        }
+        const track = rendition.tracks[k];
+        const type = track.handler === "vide" ? "video/mp4" : "audio/mp4";
+        if (resource.kind === "trackInit") {
+          const init = initSegment(rendition.mvhd, [track]);
+          return respond(derived(source, init, `dash-init-${track.id}`, version), type);
+        }
+        const run = [{ track, from: rendition.starts[k][n], to: rendition.starts[k][n + 1] }];
+        const layout = mediaSegment(run, n + 1, rendition.movieTimescale);
+        const file = derivedFile(source, [{ bytes: layout.head }, ...layout.spans], {
+          transform: `dash-seg-${track.id}-${n}`,
+          version,
+        });
+        return respond(file, type);
+      }
+      case "segment": {
+        const n = resource.segment;
+        if (n >= pkg.durations.length) {
+          await source.close?.();
+          return text(404, "no such segment\n", options);
+        }
+        const layout = mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale);
+        const pieces: Piece[] = [{ bytes: layout.head }, ...layout.spans];
+        const file = derivedFile(source, pieces, { transform: `hls-seg-${n}`, version, name: `seg-${n}.m4s` });
+        return respond(file, rendition.contentType);
+      }
+    }
+  } catch (err) {
+    await closeAll().catch(() => {});
+    throw err;
+  }
+}
+
+function loadPackage(
+  files: readonly FileLike[],
+  names: readonly string[],
+  target: number,
+  options: ServeHlsOptions,
+): Promise<HlsPackage | Mp4FormatError> {
+  const build = async (): Promise<HlsPackage | Mp4FormatError> => {
+    try {
+      const indexes = await Promise.all(files.map((f) => loadSampleIndex(f, { cache: options.indexCache })));
+      return buildPackage(indexes.map((index, i) => ({ name: names[i] || files[i].name || "", index })), target);
+    } catch (err) {
+      if (err instanceof Mp4FormatError) return err;
+      throw err; // a read error says nothing lasting about the files: not cached
+    }
+  };
+  const cache = options.cache === false ? undefined : (options.cache ?? (sharedCache ??= createHlsCache()));
+  const keys = files.map(cacheKey);
+  if (cache === undefined || keys.some((k) => k === undefined)) return build();
+  const key = `${target}\0${names.join("\0")}\0${keys.join("\0")}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return Promise.resolve(cached);
+  let pending = inflight.get(cache);
+  if (pending === undefined) inflight.set(cache, pending = new Map());
+  let work = pending.get(key);
+  if (work === undefined) {
+    work = build().then((result) => {
+      cache.set(key, result, result instanceof Mp4FormatError ? 256 : result.bytes);
+      return result;
+    }).finally(() => pending.delete(key));
+    pending.set(key, work);
+  }
+  return work;
+}
+
+const encoder = new TextEncoder();
+function encode(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Generated bytes standing for `source`: its Last-Modified, an ETag derived from its validator. */
+function derived(source: FileLike, bytes: Uint8Array, transform: string, version: string): FileLike {
+  return derivedFile(source, [{ bytes }], { transform, version });
+}
+
+/**
+ * Generated bytes standing for several sources (a folder's master): an ETag
+ * from all their validators, the latest Last-Modified; closing closes them all.
+ */
+function combined(files: readonly FileLike[], bytes: Uint8Array, suffix: string): FileLike {
+  const validators = files.map(validatorOf);
+  const strong = validators.every((v) => v !== undefined && !v.startsWith("W/"));
+  const etag = strong ? derivedETag(`"${hash(validators.join("\0"))}"`, suffix) : undefined;
+  const times = files.map((f) => f.lastModified).filter((m): m is number => m !== undefined && Number.isFinite(m));
+  const lastModified = times.length === files.length && times.length > 0 ? Math.max(...times) : undefined;
+  const file = fromBytes(bytes, { etag, lastModified });
+  return {
+    size: file.size,
+    etag,
+    lastModified,
+    read: (into, position) => file.read(into, position),
+    close: async () => {
+      await Promise.all(files.map((f) => f.close?.()));
+    },
+  };
+}
+
+function validatorOf(file: FileLike): string | undefined {
+  if (file.etag !== undefined) return file.etag;
+  const m = file.lastModified;
+  return m !== undefined && Number.isFinite(m) && m >= 0 ? defaultETag(file.size, m) : undefined;
+}
+
+/** FNV-1a, 32 bits, in base 36: short, stable tags for ETag suffixes (not a security measure). */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(36);
+}
+
+function text(status: number, body: string, options: ServeHlsOptions): Response {
+  const headers = new Headers(options.response?.headers);
+  headers.set("content-type", "text/plain; charset=utf-8");
+  return new Response(body, { status, headers });
+}

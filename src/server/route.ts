@@ -1,0 +1,55 @@
+/**
+ * The shape of the directory server's routes. `serveDir` resolves a request
+ * path once (string checks, then realpath containment) and hands the result
+ * to each route in turn; the first that answers wins. A route answers
+ * `undefined` to pass. A new view of the files (HLS playlists, clips) is one
+ * more route, not one more branch in a handler.
+ *
+ * @module
+ */
+
+import type { FileLike } from "../http/file_like.ts";
+import type { DirFs } from "./dir_fs.ts";
+import type { PageContext } from "./player_page.ts";
+import type { RootResolver, Target } from "./resolve.ts";
+import type { ServeDirOptions } from "./serve_dir_options.ts";
+import type { ViewerTracker } from "./viewer_ranges.ts";
+
+/** What every route of one `serveDir` shares. */
+export interface ServeContext {
+  readonly fs: DirFs;
+  readonly options: ServeDirOptions;
+  /** URL prefix of the built-in endpoints, without a trailing slash. */
+  readonly prefix: string;
+  /** The live range map, when enabled. */
+  readonly tracker: ViewerTracker | undefined;
+  readonly resolver: RootResolver;
+  /** Opens a file as served: in faststart layout when that applies (never throws for the file's content). */
+  openServed(real: string, name: string): Promise<FileLike>;
+  /** A fresh page context (viewer id, event stream URL, CSP nonce) for an HTML page. */
+  pageContext(segments: readonly string[]): PageContext;
+}
+
+/** A request after its path was resolved under the root. */
+export interface RouteRequest {
+  readonly req: Request;
+  readonly url: URL;
+  readonly target: Target;
+}
+
+/** One view of the files: answers the request, or `undefined` to let the next route try. */
+export type Route = (request: RouteRequest, ctx: ServeContext) => Response | undefined | Promise<Response | undefined>;
+
+/** A route under the built-in prefix (no file path is resolved for these). */
+export type BuiltinRoute = (
+  req: Request,
+  url: URL,
+  ctx: ServeContext,
+) => Response | undefined | Promise<Response | undefined>;
+
+/** The plain file or directory a request names, when it names one exactly (no derived sub-path). */
+export function exact(target: Target): "file" | "directory" | undefined {
+  if (target.rest.length > 0) return undefined;
+  if (target.stat.isDirectory) return "directory";
+  return target.stat.isFile && !target.trailingSlash ? "file" : undefined;
+}

@@ -1,0 +1,25 @@
+/**
+ * `PREFIX/events?viewer=ID`: the Server-Sent Events feed of one viewer's
+ * live range map.
+ *
+ * @module
+ */
+
+import { rangeEventsResponse } from "../range_events.ts";
+import type { BuiltinRoute } from "../route.ts";
+import { ViewerTracker } from "../viewer_ranges.ts";
+
+/** Answers the event stream of a valid viewer id; passes on anything else. */
+export const eventsRoute: BuiltinRoute = (req, url, ctx) => {
+  const viewer = url.searchParams.get("viewer");
+  if (url.pathname !== `${ctx.prefix}/events` || !ctx.tracker || !ViewerTracker.isViewerId(viewer)) return undefined;
+  const server = ctx.options.signal;
+  // AbortSignal.any holds its sources weakly: no listener piles up on the long-lived server signal.
+  const signal = server ? AbortSignal.any([req.signal, server]) : req.signal;
+  const res = rangeEventsResponse(ctx.tracker, viewer, { signal });
+  if (req.method === "HEAD") {
+    res.body?.cancel();
+    return new Response(null, { headers: res.headers });
+  }
+  return res;
+};

@@ -1,0 +1,85 @@
+/**
+ * HLS views of the files: `movie.mp4/master.m3u8` (and its playlists and
+ * segments) for one MP4, `movie/master.m3u8` for a folder whose MP4s are
+ * renditions of the same content, addressed as `movie/NAME/…` where NAME is
+ * a file's name without its extension (so it never names the file itself).
+ * The packaging is `serveHls`; this route only finds the files.
+ *
+ * @module
+ */
+
+import type { FileLike } from "../../http/file_like.ts";
+import { serveHls } from "../../media/hls/serve_hls.ts";
+import type { Route, ServeContext } from "../route.ts";
+import { sidecarSubtitles } from "../sidecars.ts";
+
+/** What HLS packages: MP4 family files (QuickTime included). */
+const MP4_LIKE = /\.(mp4|m4v|m4a|mov)$/i;
+/** Most renditions one folder's master lists: each is one open and one index per request. */
+export const MAX_RENDITIONS = 12;
+
+/** Whether HLS views are offered for a file of this name. */
+export function isHlsSource(name: string): boolean {
+  return MP4_LIKE.test(name);
+}
+
+/** The rendition name of a file in a folder's URIs: its name without the extension. */
+export function renditionName(fileName: string): string {
+  return fileName.replace(/\.[^.]*$/, "");
+}
+
+/** Answers HLS sub-paths of an MP4 or of a folder of MP4s; passes on anything else. */
+export const hlsRoute: Route = async ({ req, url, target }, ctx) => {
+  if (ctx.options.hls === false || target.rest.length === 0) return undefined;
+  const sub = target.rest.join("/");
+  const options = {
+    // Whatever query opened the playlist (a signed-URL token) follows the player down to every segment.
+    childQuery: url.search,
+    response: ctx.options.handler,
+    segmentDuration: ctx.options.hlsSegmentDuration,
+  };
+  if (target.stat.isFile) {
+    const name = target.segments[target.segments.length - target.rest.length - 1];
+    if (target.rest.length !== 1 || !MP4_LIKE.test(name)) return undefined;
+    const parent = await ctx.resolver.resolve(target.segments.slice(0, -target.rest.length - 1));
+    const subtitles = parent === undefined ? [] : await subtitlesIn(ctx, parent, renditionName(name), "../");
+    // The original file, not its faststart layout: segments are spans of the bytes on disk.
+    return serveHls(req, await ctx.fs.open(target.real, name), sub, { ...options, subtitles });
+  }
+  if (!target.stat.isDirectory) return undefined;
+  const names = await renditionFiles(ctx, target.real);
+  if (names.length === 0) return undefined;
+  const files: FileLike[] = [];
+  try {
+    for (const n of names) files.push(await ctx.fs.open(`${target.real}/${n}`, n));
+  } catch (err) {
+    await Promise.all(files.map((f) => f.close?.()));
+    throw err;
+  }
+  const folder = target.segments[target.segments.length - target.rest.length - 1] ?? "";
+  const subtitles = await subtitlesIn(ctx, target.real, folder, "");
+  return serveHls(req, files, sub, { ...options, names: names.map(renditionName), subtitles });
+};
+
+/** Sidecar WebVTT files named after `stem` in `dir`, as URIs relative to the HLS mount point. */
+async function subtitlesIn(ctx: ServeContext, dir: string, stem: string, up: string) {
+  const names = (await ctx.fs.readDir(dir))
+    .filter((e) => e.isFile && (ctx.options.dotfiles || !e.name.startsWith(".")))
+    .map((e) => e.name);
+  return sidecarSubtitles(stem, names).map((s) => ({
+    uri: up + encodeURIComponent(s.file),
+    name: s.label,
+    language: s.language,
+  }));
+}
+
+/** The folder's MP4s by name, when their rendition names are distinct and there are not too many. */
+async function renditionFiles(ctx: ServeContext, dir: string): Promise<string[]> {
+  const names = (await ctx.fs.readDir(dir))
+    .filter((e) => e.isFile && MP4_LIKE.test(e.name) && (ctx.options.dotfiles || !e.name.startsWith(".")))
+    .map((e) => e.name)
+    .sort();
+  const stems = new Set(names.map(renditionName));
+  if (names.length > MAX_RENDITIONS || stems.size !== names.length) return [];
+  return names;
+}
