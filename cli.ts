@@ -43,6 +43,8 @@ Options:
                        (default: rewritten to faststart layout on the fly)
       --no-hls         no HLS views (default: FILE.mp4/master.m3u8 for every
                        MP4, DIR/master.m3u8 for a folder of renditions)
+      --no-clip        no time-seek clips (default: FILE.mp4?start=12.5&end=30
+                       answers that part of the file as a small MP4)
   -q, --quiet          no access log
   -h, --help           this help`;
 
@@ -62,6 +64,7 @@ async function main(): Promise<number> {
         dotfiles: { type: "boolean", default: false },
         "no-faststart": { type: "boolean", default: false },
         "no-hls": { type: "boolean", default: false },
+        "no-clip": { type: "boolean", default: false },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -100,6 +103,7 @@ async function main(): Promise<number> {
     throttle,
     faststart: !values["no-faststart"],
     hls: !values["no-hls"],
+    clip: !values["no-clip"],
   });
   const logged = values.quiet ? handler : async (req: Request) => {
     const res = await handler(req);
