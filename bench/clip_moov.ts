@@ -4,6 +4,7 @@
 //   node --expose-gc --import tsx bench/clip_moov.ts
 //   deno run -A --v8-flags=--expose-gc bench/clip_moov.ts
 //   bun bench/clip_moov.ts
+import { usedBytes } from "./_memory.ts";
 import { clip } from "../src/media/clip.ts";
 import { createClipLayoutCache } from "../src/media/clip.ts";
 import { createSampleIndexCache } from "../src/media/sample_index.ts";
@@ -64,16 +65,6 @@ const moov = box("moov", mvhd(1000, SECONDS * 1000), track(1, true), track(2, fa
 const file = virtualFile([FTYP, concat(u32(1), ascii("mdat"), u64(16 + MEDIA)), { pattern: MEDIA }, moov], {
   name: "film.mp4",
 });
-const gc = (globalThis as { gc?: () => void }).gc ??
-  (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc.bind(null, true);
-const mem = async () => {
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const u = process.memoryUsage();
-  return u.heapUsed + u.arrayBuffers;
-};
 
 const firsts: number[] = [];
 for (let i = 0; i < 3; i++) {
@@ -81,12 +72,12 @@ for (let i = 0; i < 3; i++) {
   await clip(file, { start: 3600.5, end: 3630, cache: false, layoutCache: false });
   firsts.push(performance.now() - t);
 }
-const none = await mem();
+const none = await usedBytes();
 const cache = createSampleIndexCache({ maxBytes: 256 * 2 ** 20 });
 const layoutCache = createClipLayoutCache();
 const clipped = await clip(file, { start: 3600.5, end: 3630, cache, layoutCache });
 if (clipped === file) throw new Error("the synthetic film was refused");
-const held = (await mem()) - none;
+const held = (await usedBytes()) - none;
 
 async function rangeMs(open: () => Promise<FileLike>, n: number): Promise<number> {
   const t = performance.now();

@@ -154,23 +154,20 @@ async function probe(input: string): Promise<{ duration: number; streams: { type
   };
 }
 
+/** The video packets of `input` in decode order: presentation time and whether each is a keyframe. */
+async function videoPackets(input: string): Promise<{ pts: number; key: boolean }[]> {
+  const args = ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0"];
+  const r = await run("ffprobe", [...args, input]);
+  assert.equal(r.status, 0, r.stderr);
+  return new TextDecoder().decode(r.stdout).split("\n").filter(Boolean).map((l) => {
+    const [pts, flags] = l.split(",");
+    return { pts: Number(pts), key: flags.includes("K") };
+  });
+}
+
 /** Presentation times of the source's keyframes. */
 async function keyframes(input: string): Promise<number[]> {
-  const r = await run("ffprobe", [
-    "-v",
-    "error",
-    "-select_streams",
-    "v:0",
-    "-show_entries",
-    "packet=pts_time,flags",
-    "-of",
-    "csv=p=0",
-    input,
-  ]);
-  return new TextDecoder().decode(r.stdout).split("\n").filter((l) => l.includes("K")).map((l) =>
-    Number(l.split(",")[0])
-  )
-    .sort((a, b) => a - b);
+  return (await videoPackets(input)).filter((p) => p.key).map((p) => p.pts).sort((a, b) => a - b);
 }
 
 /** Whether `run` appears as one contiguous block of `all`; returns where. */
@@ -265,18 +262,7 @@ describe("clips are frame-exact against the source (ffmpeg framemd5, ffprobe)", 
     const end = 7.5;
     const k = (await keyframes(src)).filter((t) => t <= 3.3).at(-1)!;
     // N by the clean-tail rule: packets in decode order from K through the last one shown before `end`.
-    const r = await run("ffprobe", [
-      "-v",
-      "error",
-      "-select_streams",
-      "v:0",
-      "-show_entries",
-      "packet=pts_time",
-      "-of",
-      "csv=p=0",
-      src,
-    ]);
-    const pts = new TextDecoder().decode(r.stdout).split("\n").filter(Boolean).map(Number);
+    const pts = (await videoPackets(src)).map((p) => p.pts);
     const from = pts.indexOf(k);
     let last = from;
     pts.forEach((t, i) => {
