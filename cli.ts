@@ -27,6 +27,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { listen } from "./src/adapters/listen.ts";
 import { serveDir } from "./src/adapters/serve.ts";
+import { MIN_SECRET_BYTES, signUrl } from "./src/access/signed_url.ts";
 
 const USAGE = `Usage: ranged [dir] [options]
 
@@ -45,6 +46,12 @@ Options:
                        MP4, DIR/master.m3u8 for a folder of renditions)
       --no-clip        no time-seek clips (default: FILE.mp4?start=12.5&end=30
                        answers that part of the file as a small MP4)
+      --signed         require signed, expiring URLs (403 otherwise); the
+                       secrets come from the environment variable
+                       RANGED_URL_SECRETS (never the command line, which other
+                       users can read): one or more, comma-separated, the first
+                       signs; prints a link to the whole folder at start
+      --link-ttl SECS  how long the printed link works (default 3600)
   -q, --quiet          no access log
   -h, --help           this help`;
 
@@ -65,6 +72,8 @@ async function main(): Promise<number> {
         "no-faststart": { type: "boolean", default: false },
         "no-hls": { type: "boolean", default: false },
         "no-clip": { type: "boolean", default: false },
+        signed: { type: "boolean", default: false },
+        "link-ttl": { type: "string", default: "3600" },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -89,6 +98,14 @@ async function main(): Promise<number> {
     console.error(`ranged: bad --throttle ${values.throttle} (expected e.g. 200k or 1m)`);
     return 2;
   }
+  const linkTtl = Number(values["link-ttl"]);
+  if (!Number.isInteger(linkTtl) || linkTtl <= 0) {
+    return usageError(`bad --link-ttl ${values["link-ttl"]}: expected whole seconds`);
+  }
+  const secrets = values.signed ? secretsFromEnv(process.env[SECRETS_ENV]) : undefined;
+  if (typeof secrets === "string") {
+    return usageError(`--signed: ${secrets}`);
+  }
   const dir = positionals[0] ?? await samplesDir();
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) {
@@ -104,6 +121,7 @@ async function main(): Promise<number> {
     faststart: !values["no-faststart"],
     hls: !values["no-hls"],
     clip: !values["no-clip"],
+    signedUrls: secrets ? { secrets } : undefined,
   });
   const logged = values.quiet ? handler : async (req: Request) => {
     const res = await handler(req);
@@ -111,7 +129,7 @@ async function main(): Promise<number> {
     const range = req.headers.get("range");
     const sent = res.headers.get("content-range");
     console.log(
-      `${req.method} ${url.pathname}${url.search} ${res.status}${range ? ` range=${range}` : ""}${
+      `${req.method} ${url.pathname}${redactSignature(url.search)} ${res.status}${range ? ` range=${range}` : ""}${
         sent ? ` content-range=${sent}` : ""
       }`,
     );
@@ -125,6 +143,10 @@ async function main(): Promise<number> {
     return 1;
   }
   console.log(`ranged (${server.runtime}): serving ${dir} at ${server.url}`);
+  if (secrets) {
+    const link = await signUrl("/", { secrets, expires: Date.now() + linkTtl * 1000, scope: "/" });
+    console.log(`ranged: signed URLs required; the whole folder for ${linkTtl} s: ${new URL(link, server.url)}`);
+  }
 
   // Listeners stay installed (not `once`): on Deno, removing the last one
   // restores the default action, and a repeated signal would kill the
@@ -143,6 +165,23 @@ async function main(): Promise<number> {
   shutdown.abort(); // ends the live-map event streams, which would otherwise never finish
   await server.close();
   return 0;
+}
+
+/** The environment variable holding the secrets of `--signed`. */
+const SECRETS_ENV = "RANGED_URL_SECRETS";
+
+/** The secrets of `--signed`, or why they are unusable. */
+function secretsFromEnv(value: string | undefined): string[] | string {
+  const secrets = (value ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (secrets.length === 0) return `set ${SECRETS_ENV} to one or more comma-separated secrets`;
+  const short = secrets.findIndex((s) => new TextEncoder().encode(s).length < MIN_SECRET_BYTES);
+  if (short >= 0) return `secret ${short + 1} of ${SECRETS_ENV} is shorter than ${MIN_SECRET_BYTES} bytes`;
+  return secrets;
+}
+
+/** A query with its signature hidden: access logs are read by more people than links are. */
+function redactSignature(search: string): string {
+  return search.replace(/([?&]sig=)[^&]*/g, "$1…");
 }
 
 /** A new user's mistake: one line saying what is wrong (no stack, no wall of usage), exit code 2. */

@@ -53,6 +53,7 @@ export {
 } from "./src/remote/block_reader.ts";
 export type { RemoteSourceOptions } from "./src/remote/remote_source.ts";
 export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/server/serve_dir.ts";
+export type { SignedUrlsOptions } from "./src/server/access_gate.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/server/dir_fs.ts";
 export {
   derivedETag,
@@ -119,4 +120,34 @@ export {
 export { type ClipTimes, MAX_CLIP_MS, parseClipQuery, parseClipSeconds } from "./src/media/clip_query.ts";
 export { type ClipCut, type ClipMode, ClipRangeError, selectClip, type TrackCut } from "./src/media/clip_select.ts";
 export { type ClipLayout, clipLayout } from "./src/media/clip_layout.ts";
+export {
+  createHlsCache,
+  HLS_FORMAT_VERSION,
+  type HlsCache,
+  serveHls,
+  type ServeHlsOptions,
+  type SubtitleTrack,
+} from "./src/media/hls/serve_hls.ts";
+export { HlsUnsupportedError, RenditionAlignmentError } from "./src/media/hls/errors.ts";
+export type { HlsPackage, Rendition } from "./src/media/hls/package.ts";
+export type { HlsTrack } from "./src/media/hls/track.ts";
+export {
+  DEFAULT_CLOCK_SKEW,
+  MAX_EXPIRES,
+  MIN_SECRET_BYTES,
+  type SignedUrlCheck,
+  SignedUrlError,
+  type SignedUrlFailure,
+  type SignOptions,
+  signUrl,
+  type SignUrlOptions,
+  type UrlKeyOptions,
+  type UrlSecret,
+  type UrlSigner,
+  urlSigner,
+  type VerifyOptions,
+  verifySignedUrl,
+  type VerifySignedUrlOptions,
+} from "./src/access/signed_url.ts";
+export { MAX_SIGNED_PARAMS, MAX_SIGNED_PATH } from "./src/access/canonical.ts";
 export type { ViewerTrackerOptions } from "./src/server/viewer_ranges.ts";

@@ -26,7 +26,7 @@ import {
 const RUNS = runs(3000);
 after(() => reportCases("property_pure", runtime));
 
-/** The model of parseRange for grammatical specs, written from DESIGN.md decisions 1–3. */
+/** The model of parseRange for grammatical specs, written from docs/DECISIONS.md, decisions 1–3. */
 function modelRange(specs: { first?: bigint; last?: bigint; suffix?: bigint }[], size: number) {
   if (size === 0 || specs.length === 0) return { type: "ignored" };
   const MAX = BigInt(Number.MAX_SAFE_INTEGER);

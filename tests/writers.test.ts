@@ -101,8 +101,12 @@ for (const [writerName, write] of [["fetch writer", fetchWriter], ["node writer"
     for (const c of cases) {
       test(c.name, async () => {
         // Hostile framing headers on every case (issue 17.3): the handler's win.
-        const options = { ...c.options, headers: HOSTILE, cacheControl: "max-age=1" };
+        const sent: unknown[] = [];
+        const onSend = (spans: unknown, status: number) => void sent.push([spans, status]);
+        const options = { ...c.options, headers: HOSTILE, cacheControl: "max-age=1", onSend };
         const a = await write(c.method ?? "GET", c.headers ?? {}, options);
+        if (c.bytes) assert.deepEqual(sent, [[[{ start: c.bytes[0], end: c.bytes[1] }], c.status]], "onSend once");
+        if (!c.bytes && !c.check && c.status !== 206) assert.deepEqual(sent, [], "no onSend without file bytes");
         assert.equal(a.status, c.status, "status");
         assert.equal(a.headers.get("x-kept"), "1", "caller header kept");
         assert.notEqual(a.headers.get("content-range"), "bytes 9-9/9", "no caller Content-Range");

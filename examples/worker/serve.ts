@@ -2,6 +2,7 @@
 // (workerd, through Miniflare), with an R2 bucket filled from a folder:
 //
 //   npx tsx examples/worker/serve.ts [dir] [--port 8787]
+//   RANGED_URL_SECRETS=… npx tsx examples/worker/serve.ts [dir] --signed   (examples/worker/signed.ts)
 //
 // Prints `worker at http://127.0.0.1:PORT/` once it answers. The e2e test
 // tests/e2e/worker_r2.test.ts starts it the same way.
@@ -11,10 +12,10 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 
-/** Bundles worker.ts (TypeScript, relative imports) into one ES module for workerd. */
-export async function bundleWorker(): Promise<string> {
+/** Bundles a Worker of this folder (TypeScript, relative imports) into one ES module for workerd. */
+export async function bundleWorker(entry = "worker.ts"): Promise<string> {
   const out = await build({
-    entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`./${entry}`, import.meta.url))],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -25,11 +26,16 @@ export async function bundleWorker(): Promise<string> {
   return out.outputFiles[0].text;
 }
 
-/** Starts the Worker with `files` (key → bytes) in its VIDEOS bucket. */
-export async function startWorker(files: Map<string, Uint8Array>, port = 0) {
+/** Starts a Worker (default worker.ts) with `files` (key → bytes) in its VIDEOS bucket, and text `bindings`. */
+export async function startWorker(
+  files: Map<string, Uint8Array>,
+  port = 0,
+  { entry, bindings }: { entry?: string; bindings?: Record<string, string> } = {},
+) {
   const mf = new Miniflare({
     modules: true,
-    script: await bundleWorker(),
+    script: await bundleWorker(entry),
+    bindings,
     compatibilityDate: "2025-04-01",
     r2Buckets: ["VIDEOS"],
     host: "127.0.0.1",
@@ -58,7 +64,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const portAt = args.indexOf("--port");
   const port = portAt >= 0 ? Number(args[portAt + 1]) : 8787;
   const dir = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--port") ?? "samples";
-  const worker = await startWorker(filesIn(dir), port);
+  // --signed: signed.ts, its secrets from the environment (never argv).
+  const signed = args.includes("--signed");
+  const secrets = process.env.RANGED_URL_SECRETS;
+  if (signed && !secrets) throw new Error("--signed needs RANGED_URL_SECRETS in the environment");
+  const worker = await startWorker(
+    filesIn(dir),
+    port,
+    signed ? { entry: "signed.ts", bindings: { URL_SECRETS: secrets! } } : {},
+  );
   console.log(`worker at ${worker.url}`);
   const stop = async () => {
     await worker.dispose();

@@ -23,7 +23,8 @@ export interface Env {
 export default {
   async fetch(req: Request, env: Env): Promise<Response> {
     const url = new URL(req.url);
-    if (url.pathname === "/") return playerPage(url.searchParams.get("v") ?? "clip.mp4");
+    // Default: a file of samples/, what the local runner (serve.ts) loads into the bucket.
+    if (url.pathname === "/") return playerPage(url.searchParams.get("v") ?? "testsrc-faststart.mp4");
     let key: string;
     try {
       key = decodeURIComponent(url.pathname.slice(1));

@@ -10,7 +10,7 @@
  * import { fromUrl } from "@ranged/video/origin";
  * Deno.serve(async (req) => {
  *   const path = new URL(req.url).pathname;
- *   const file = await fromUrl(`https://media.example.com${path}`, { request: req, signal: req.signal });
+ *   const file = await fromUrl(`https://media.example.com${path}`, { request: req });
  *   return handleVideo(req, file, { cacheControl: "public, max-age=31536000, immutable" });
  * });
  * ```
@@ -71,7 +71,7 @@ interface OriginMeta {
  * import { handleVideo } from "@ranged/video";
  * import { fromUrl } from "@ranged/video/origin";
  * const presigned = "https://bucket.s3.amazonaws.com/movie.mp4?X-Amz-Signature=...";
- * Deno.serve(async (req) => handleVideo(req, await fromUrl(presigned, { request: req, signal: req.signal })));
+ * Deno.serve(async (req) => handleVideo(req, await fromUrl(presigned, { request: req })));
  * ```
  */
 // Long on purpose: the first request teaches the size and validators that every later span request

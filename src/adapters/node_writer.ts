@@ -17,7 +17,7 @@ import type { FileLike } from "../http/file_like.ts";
 import { closeQuietly, type HandleVideoOptions } from "../http/handler.ts";
 import type { BodySegment } from "../http/multipart.ts";
 import type { ByteRange } from "../http/range.ts";
-import { planResponse } from "../http/plan.ts";
+import { fileSpans, planResponse } from "../http/plan.ts";
 import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
 
 /** Reads in flight (or waiting for the socket) per response: one being sent, one being read. */
@@ -62,6 +62,7 @@ export async function writeVideo(
   }
   res.writeHead(plan.status, head);
   const body = plan.body;
+  if (body !== null) options.onSend?.(fileSpans(body), plan.status as 200 | 206);
   if (body === null || body.length === 0) {
     res.end();
     closeQuietly(file);

@@ -10,8 +10,8 @@
 import { bodyStream } from "./body.ts";
 import type { FileLike } from "./file_like.ts";
 import type { BodySegment } from "./multipart.ts";
+import { fileSpans, planResponse } from "./plan.ts";
 import type { ByteRange } from "./range.ts";
-import { planResponse } from "./plan.ts";
 
 /** Options of {@linkcode handleVideo} and {@linkcode planResponse}. */
 export interface HandleVideoOptions {
@@ -104,7 +104,7 @@ function send(
   segments: BodySegment[],
   options: HandleVideoOptions,
 ): Response {
-  options.onSend?.(segments.filter((s): s is ByteRange => !("bytes" in s)), status as 200 | 206);
+  options.onSend?.(fileSpans(segments), status as 200 | 206);
   const [only] = segments;
   // Only single spans take the Blob path: Bun 1.4 silently drops file-backed
   // parts from a Blob composed with `new Blob([...])`, so multipart bodies

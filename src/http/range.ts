@@ -30,7 +30,7 @@ const UNSATISFIABLE: RangeResult = { type: "unsatisfiable" };
 /**
  * Parses a Range header value against a representation of `size` bytes.
  *
- * The decisions (see DESIGN.md): an unknown unit or any grammatical error
+ * The decisions (docs/DECISIONS.md, 1–3): an unknown unit or any grammatical error
  * ignores the header (§14.2); a number beyond `Number.MAX_SAFE_INTEGER`
  * ignores it too; `last < first` makes the set invalid → unsatisfiable;
  * a suffix longer than the file is the whole file; unsatisfiable specs in a

@@ -19,7 +19,10 @@ export interface RemoteSourceOptions {
   retries?: number;
   /** First backoff in ms before a retry; doubles each time. Default 100. */
   backoff?: number;
-  /** Abort it (pass `req.signal`) and every origin request in flight stops. */
+  /**
+   * Abort it (a shutdown signal, say) and every origin request in flight stops. A client that leaves
+   * needs none: the handler then calls `close()`, which aborts them too.
+   */
   signal?: AbortSignal;
   /**
    * The client's request. The first origin request then fetches the block

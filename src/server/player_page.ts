@@ -58,6 +58,12 @@ export interface PageContext {
   readonly nonce: string;
   /** Decoded segments of the page's directory, for the breadcrumbs. */
   readonly segments: readonly string[];
+  /**
+   * Signature parameters (`exp=…&sig=…`) appended to every link to what the
+   * page shows, when the server requires signed URLs. Links up (parent,
+   * breadcrumbs) get none: a page never opens more than it was opened with.
+   */
+  readonly linkQuery?: string;
 }
 
 /**
@@ -83,23 +89,23 @@ export function renderIndexPage(ctx: PageContext, files: readonly PageFile[], di
     const kind = mediaKind(f.type)!;
     return `<article class="card" data-file="${escapeHtml(f.path)}">
 <${kind} controls preload="metadata" playsinline src="${escapeHtml(mediaSrc(f, ctx))}"></${kind}>
-<div class="body"><a class="name" href="${escapeHtml(f.path)}?player">${escapeHtml(f.name)}</a>
+<div class="body"><a class="name" href="${escapeHtml(signed(`${f.path}?player`, ctx))}">${escapeHtml(f.name)}</a>
 <div class="chips"><span class="chip">${escapeHtml(f.type)}</span><span class="chip">${formatBytes(f.size)}</span>${
       layoutChip(f)
     }</div>
 <canvas class="map" data-map></canvas><div class="stats" data-stats></div>
-<div class="stats"><a class="open" href="${escapeHtml(f.path)}?player">Open player &amp; range map →</a>${
-      hlsLink(f)
-    }</div></div>
+<div class="stats"><a class="open" href="${
+      escapeHtml(signed(`${f.path}?player`, ctx))
+    }">Open player &amp; range map →</a>${hlsLink(f, ctx)}</div></div>
 </article>`;
   }).join("\n");
   const links = [
     ...(ctx.segments.length ? [`<li><a href="../">../</a><span class="size">parent</span></li>`] : []),
     ...dirs.map((d) =>
-      `<li><a href="${escapeHtml(d.path)}">${escapeHtml(d.name)}/</a><span class="size">folder</span></li>`
+      `<li><a href="${escapeHtml(signed(d.path, ctx))}">${escapeHtml(d.name)}/</a><span class="size">folder</span></li>`
     ),
     ...other.map((f) =>
-      `<li><a href="${escapeHtml(f.path)}">${escapeHtml(f.name)}</a><span class="size">${
+      `<li><a href="${escapeHtml(signed(f.path, ctx))}">${escapeHtml(f.name)}</a><span class="size">${
         formatBytes(f.size)
       }</span></li>`
     ),
@@ -139,7 +145,7 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
   }</div>
 <div class="stage"><${kind} controls preload="auto" playsinline src="${
     escapeHtml(mediaSrc(file, ctx))
-  }"></${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file)}</div>` : ""}
+  }"></${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file, ctx)}</div>` : ""}
 <div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>${
     file.clip ? CLIP_LINK : ""
   }
@@ -153,7 +159,7 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
 <tbody data-log></tbody></table>
 </section>
 <p class="hint">Browsers ask for <code>Range: bytes=N-</code> and abandon the response as soon as they seek elsewhere:
-aborted rows are normal. A file with its <code>moov</code> index at the end makes the browser fetch the end before it can play.</p>`;
+aborted rows are normal.${layoutHint(file)}</p>`;
   return page(ctx, file.name, body, [file]);
 }
 
@@ -195,12 +201,33 @@ function encodeTitle(segments: readonly string[]): string {
 }
 
 function mediaSrc(f: PageFile, ctx: PageContext): string {
-  return `${f.path}?viewer=${encodeURIComponent(ctx.viewer)}`;
+  return signed(`${f.path}?viewer=${encodeURIComponent(ctx.viewer)}`, ctx);
+}
+
+/** `href` with the page's signature parameters, when it has them. */
+function signed(href: string, ctx: PageContext): string {
+  if (!ctx.linkQuery) return href;
+  return `${href}${href.includes("?") ? "&" : "?"}${ctx.linkQuery}`;
+}
+
+/** What the MP4 layout means for the requests in the log (the default rewrites moov-at-end files). */
+function layoutHint(file: PageFile): string {
+  if (file.faststart) {
+    return ` This file has its <code>moov</code> index at the end on disk and is served in faststart layout, so the
+browser plays from the first bytes; serve it with <code>--no-faststart</code> to watch the browser fetch the end first.`;
+  }
+  const types = file.boxes?.map((b) => b.type) ?? [];
+  const moov = types.indexOf("moov");
+  return moov > types.indexOf("mdat") && types.includes("mdat")
+    ? ` Its <code>moov</code> index is at the end: the browser fetches the end before it can play.`
+    : "";
 }
 
 /** A link to the file's HLS master: players that speak HLS (Safari, Chromium, TVs, VLC) open it directly. */
-function hlsLink(file: PageFile): string {
-  return file.hls ? ` <a class="open" data-hls href="${escapeHtml(file.hls)}">HLS master playlist</a>` : "";
+function hlsLink(file: PageFile, ctx: PageContext): string {
+  return file.hls
+    ? ` <a class="open" data-hls href="${escapeHtml(signed(file.hls, ctx))}">HLS master playlist</a>`
+    : "";
 }
 
 function layoutChip(file: PageFile): string {

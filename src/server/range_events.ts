@@ -20,7 +20,7 @@ export interface RangeEventsOptions {
    * keep the stream open and dead peers are noticed. Default 5000.
    */
   heartbeatMs?: number;
-  /** Ends the stream, e.g. on server shutdown or when the client disconnects. */
+  /** Ends the stream, e.g. on server shutdown (a client that leaves cancels the body, which ends it too). */
   signal?: AbortSignal;
 }
 
@@ -35,7 +35,7 @@ const encoder = new TextEncoder();
  * ```ts ignore
  * import { rangeEventsResponse, ViewerTracker } from "@ranged/video";
  * const tracker = new ViewerTracker();
- * Deno.serve((req) => rangeEventsResponse(tracker, new URL(req.url).searchParams.get("viewer")!, { signal: req.signal }));
+ * Deno.serve((req) => rangeEventsResponse(tracker, new URL(req.url).searchParams.get("viewer")!));
  * ```
  */
 export function rangeEventsResponse(

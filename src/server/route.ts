@@ -14,6 +14,7 @@ import type { PageContext } from "./player_page.ts";
 import type { RootResolver, Target } from "./resolve.ts";
 import type { ServeDirOptions } from "./serve_dir_options.ts";
 import type { ViewerTracker } from "./viewer_ranges.ts";
+import type { AccessGate, Grant } from "./access_gate.ts";
 
 /** What every route of one `serveDir` shares. */
 export interface ServeContext {
@@ -26,6 +27,8 @@ export interface ServeContext {
   readonly resolver: RootResolver;
   /** Opens a file as served: in faststart layout when that applies (never throws for the file's content). */
   openServed(real: string, name: string): Promise<FileLike>;
+  /** The signed-URL gate, when `signedUrls` is set. */
+  readonly access: AccessGate | undefined;
   /** A fresh page context (viewer id, event stream URL, CSP nonce) for an HTML page. */
   pageContext(segments: readonly string[]): PageContext;
 }
@@ -35,6 +38,8 @@ export interface RouteRequest {
   readonly req: Request;
   readonly url: URL;
   readonly target: Target;
+  /** What the request's signature grants, when the server requires signed URLs. */
+  readonly grant?: Grant;
 }
 
 /** One view of the files: answers the request, or `undefined` to let the next route try. */

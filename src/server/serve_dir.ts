@@ -14,6 +14,7 @@
 import { FileNotFoundError } from "../http/errors.ts";
 import { createFaststartCache, faststart } from "../media/faststart.ts";
 import { resolveTarget, rootResolver } from "./resolve.ts";
+import { cachedDirFs, DEFAULT_PATH_CACHE_MS } from "./path_cache.ts";
 import { notFound, text } from "./responses.ts";
 import type { BuiltinRoute, Route, ServeContext } from "./route.ts";
 import { directoryRoute } from "./routes/directory.ts";
@@ -24,6 +25,7 @@ import { playerRoute } from "./routes/player.ts";
 import { parseRequestPath } from "./safe_path.ts";
 import type { ServeDirOptions } from "./serve_dir_options.ts";
 import { ViewerTracker } from "./viewer_ranges.ts";
+import { accessGate, forbidden } from "./access_gate.ts";
 import type { DirFs } from "./dir_fs.ts";
 
 export type { ServeDirOptions };
@@ -44,6 +46,9 @@ const ROUTES: readonly Route[] = [directoryRoute, playerRoute, fileRoute, hlsRou
  * a player per media file, `FILE?player` as a player page with a live map
  * of the byte ranges sent, and `/__ranged/events?viewer=ID` as the
  * Server-Sent Events feed of that map.
+ *
+ * With `signedUrls`, every request needs a signed, unexpired URL (see
+ * `signUrl`); others answer 403 before the path is even looked at.
  *
  * Nothing outside `root` is ever served: hostile paths (`..`, encoded
  * slashes, backslashes, NUL) answer 404, and so does a symlink whose target
@@ -66,6 +71,10 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
       }
       const url = parseUrl(req.url);
       if (url === undefined) return text(400, "Bad Request");
+      // Before any route and any file-system call: a refusal costs the same
+      // and says the same whether or not the path exists.
+      const grant = ctx.access ? await ctx.access.check(url) : undefined;
+      if (ctx.access && !grant) return forbidden();
       if (url.pathname === ctx.prefix || url.pathname.startsWith(ctx.prefix + "/")) {
         for (const route of BUILTIN_ROUTES) {
           const res = await route(req, url, ctx);
@@ -78,7 +87,7 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
       const target = await resolveTarget(ctx.fs, ctx.resolver, parsed.segments, parsed.trailingSlash);
       if (target === undefined) return notFound();
       for (const route of ROUTES) {
-        const res = await route({ req, url, target }, ctx);
+        const res = await route({ req, url, target, grant }, ctx);
         if (res) return res;
       }
       return notFound();
@@ -92,7 +101,7 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
 
 /** What the routes of one serveDir share: file access, caches, the range map. */
 function serveContext(root: string, options: ServeDirOptions): ServeContext {
-  const fs: DirFs = options.fs;
+  const fs: DirFs = cachedDirFs(options.fs, { validityMs: options.pathCacheMs ?? DEFAULT_PATH_CACHE_MS });
   const layouts = options.faststart === false ? undefined : options.faststartCache ?? createFaststartCache();
   const prefix = (options.prefix ?? "/__ranged").replace(/\/+$/, "");
   return {
@@ -101,6 +110,7 @@ function serveContext(root: string, options: ServeDirOptions): ServeContext {
     prefix,
     tracker: options.rangeMap === false ? undefined : new ViewerTracker(options.tracker),
     resolver: rootResolver(fs, root, options.dotfiles ?? false),
+    access: options.signedUrls ? accessGate(options.signedUrls) : undefined,
     async openServed(real, name) {
       const file = await fs.open(real, name);
       return layouts && FASTSTART_LIKE.test(name) ? await faststart(file, { cache: layouts, key: real }) : file;

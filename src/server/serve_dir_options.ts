@@ -10,6 +10,9 @@ import type { ClipMode } from "../media/clip_select.ts";
 import type { FaststartCache } from "../media/faststart.ts";
 import type { DirFs } from "./dir_fs.ts";
 import type { ViewerTrackerOptions } from "./viewer_ranges.ts";
+import type { SignedUrlsOptions } from "./access_gate.ts";
+
+export type { SignedUrlsOptions };
 
 /** Options of {@linkcode serveDir}. */
 export interface ServeDirOptions {
@@ -47,6 +50,13 @@ export interface ServeDirOptions {
   /** Where faststart layouts are kept between requests. Default: a 32 MiB cache per serveDir. */
   faststartCache?: FaststartCache;
   /**
+   * How long (ms) resolved real paths and stats are reused between requests,
+   * so a burst of probes on one file costs no repeated lookups; files are
+   * still opened per request, so a replaced or deleted file shows at once.
+   * 0 turns it off. Default 1000.
+   */
+  pathCacheMs?: number;
+  /**
    * HLS on the fly: `FILE.mp4/master.m3u8` for every MP4, and `DIR/master.m3u8`
    * for a folder whose MP4s are renditions of one video. Default true.
    */
@@ -61,4 +71,12 @@ export interface ServeDirOptions {
   clip?: boolean;
   /** How clips start: on the keyframe at or before `start` (default), or `exact` with the pre-roll hidden. */
   clipMode?: ClipMode;
+  /**
+   * Require a signed, unexpired URL (see `signUrl`) for every request, the
+   * built-in endpoints included: anything else answers 403, the same for a
+   * file that exists and one that does not, HEAD and ranges alike. Pages
+   * then mint links to what they show, valid until the request's own expiry.
+   * Off by default.
+   */
+  signedUrls?: SignedUrlsOptions;
 }

@@ -5,7 +5,6 @@
 /// <reference lib="dom" />
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,13 +16,13 @@ import { parseMultipart } from "../helpers/multipart_parse.ts";
 import { rawRequest } from "../helpers/raw_http.ts";
 import { freePort } from "./_nginx.ts";
 import { requireBinary } from "./_server.ts";
+import { startWorkerProcess, type WorkerProcess } from "./_worker.ts";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const CLIP = new Uint8Array(readFileSync(join(REPO, "tests/fixtures/clip.mp4")));
 const BIG = patternBytes(9 * 1024 * 1024 + 777, 5); // three R2 gets at the default 4 MiB block
 const DIR = mkdtempSync(join(tmpdir(), "ranged-r2-"));
-let child: ChildProcess | undefined;
-let exited: Promise<void> | undefined;
+let worker: WorkerProcess | undefined;
 let url = "";
 let port = 0;
 
@@ -32,32 +31,12 @@ before(async () => {
   writeFileSync(join(DIR, "big.bin"), BIG);
   writeFileSync(join(DIR, "index.m3u8"), "#EXTM3U\n");
   port = await freePort();
-  // Miniflare drives workerd from Node, whatever runtime runs this file.
-  child = spawn("node", ["--import", "tsx", "examples/worker/serve.ts", DIR, "--port", String(port)], {
-    cwd: REPO,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  exited = new Promise((resolve) => child!.once("exit", () => resolve()));
-  let output = "";
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 60_000);
-    const onData = (c: Buffer) => {
-      output += c;
-      const m = /worker at (http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1].replace(/\/$/, ""));
-      }
-    };
-    child!.stdout!.on("data", onData);
-    child!.stderr!.on("data", onData);
-    child!.once("exit", (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
-  });
+  worker = await startWorkerProcess(DIR, port);
+  url = worker.url;
 });
 
 after(async () => {
-  child?.kill("SIGTERM");
-  await exited;
+  await worker?.stop();
   rmSync(DIR, { recursive: true, force: true });
 });
 

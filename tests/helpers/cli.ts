@@ -13,11 +13,13 @@ export interface Finished {
   stderr: string;
 }
 
-/** The command line that starts cli.ts with `args` on the runtime under test. */
-export function cliCommand(args: readonly string[]): [string, string[]] {
-  const bin = (name: string) => `${REPO}node_modules/.bin/${name}`;
-  if (runtime === "deno") return [bin("deno"), ["run", "-A", "cli.ts", ...args]];
-  if (runtime === "bun") return [bin("bun"), ["cli.ts", ...args]];
+/** The local binary of a dev dependency (`deno`, `bun`). */
+export const bin = (name: string): string => `${REPO}node_modules/.bin/${name}`;
+
+/** The command line that starts cli.ts with `args` on `on` (default: the runtime under test). */
+export function cliCommand(args: readonly string[], on = runtime): [string, string[]] {
+  if (on === "deno") return [bin("deno"), ["run", "-A", "cli.ts", ...args]];
+  if (on === "bun") return [bin("bun"), ["cli.ts", ...args]];
   return [process.execPath, ["--import", "tsx", "cli.ts", ...args]];
 }
 

@@ -79,7 +79,7 @@ export function makeTrack(spec: TrackSpec): HlsTrack {
     dts,
     cts: Int32Array.from(spec.cts ?? spec.durations.map(() => 0)),
     sync,
-    edit: { emptyDuration: spec.emptyDuration ?? 0, mediaTime: spec.mediaTime ?? 0 },
+    edit: { emptyDuration: spec.emptyDuration ?? 0, mediaTime: spec.mediaTime ?? 0, duration: 0 },
     width: handler === "vide" ? 640 : 0,
     height: handler === "vide" ? 360 : 0,
     language: "und",

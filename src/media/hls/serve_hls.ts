@@ -17,10 +17,10 @@ import { Mp4FormatError } from "../boxes.ts";
 import { cacheKey } from "../cache_key.ts";
 import { LruCache } from "../lru.ts";
 import { loadSampleIndex, type SampleIndexCache } from "../sample_index.ts";
-import { hlsUris, parseHlsPath, querySuffix, subtitlesUri } from "./hls_path.ts";
+import { type HlsResource, hlsUris, parseHlsPath, querySuffix, subtitlesUri } from "./hls_path.ts";
 import { dashManifest } from "./dash_manifest.ts";
 import { initSegment } from "./init_segment.ts";
-import { mediaSegment } from "./media_segment.ts";
+import { mediaSegment, type SegmentLayout } from "./media_segment.ts";
 import { buildPackage, type HlsPackage, runsOf } from "./package.ts";
 import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from "./playlists.ts";
 import { DEFAULT_SEGMENT_SECONDS } from "./segments.ts";
@@ -128,127 +128,167 @@ export async function serveHls(
   options: ServeHlsOptions = {},
 ): Promise<Response> {
   const files = Array.isArray(sources) ? [...sources] as FileLike[] : [sources as FileLike];
-  const closeAll = (except?: FileLike) => Promise.all(files.filter((f) => f !== except).map((f) => f.close?.()));
+  const close = (list: readonly FileLike[]) => Promise.all(list.map((f) => f.close?.()));
   try {
-    const single = files.length === 1;
-    const names = single ? [""] : files.map((f, i) => options.names?.[i] ?? f.name ?? `${i}`);
+    const names = files.length === 1 ? [""] : files.map((f, i) => options.names?.[i] ?? f.name ?? `${i}`);
     const resource = parseHlsPath(subPath, names);
     if (resource === undefined || files.length === 0) {
-      await closeAll();
+      await close(files);
       return text(404, "not found\n", options);
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
-      await closeAll();
+      await close(files);
       return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
     }
     const target = options.segmentDuration ?? DEFAULT_SEGMENT_SECONDS;
     const pkg = await loadPackage(files, names, target, options);
     if (pkg instanceof Mp4FormatError) {
-      await closeAll();
+      await close(files);
       return text(REFUSED_STATUS, `cannot package as HLS: ${pkg.message}\n`, options);
     }
-    const query = querySuffix(options.childQuery);
-    const version = `${HLS_FORMAT_VERSION}.t${target}`;
-    const respond = (file: FileLike, contentType: string) =>
-      handleVideo(req, file, { ...options.response, contentType });
-
-    if (resource.kind === "manifest") {
-      const body = encode(dashManifest(pkg, {
-        init: (r, id) => hlsUris(names[r], query).trackInit(id),
-        media: (r, id) => hlsUris(names[r], query).trackMedia(id),
-      }));
-      const tag = `${version}.${hash(query)}`;
-      if (single) return respond(derived(files[0], body, "dash-mpd", tag), MPD_TYPE);
-      return respond(combined(files, body, `dash-mpd.${tag}`), MPD_TYPE);
-    }
-    const subtitles = options.subtitles ?? [];
-    if (resource.kind === "master") {
-      const media = subtitles.map((t, i) => ({
-        type: "SUBTITLES" as const,
-        groupId: SUBTITLE_GROUP,
-        name: t.name,
-        language: t.language,
-        uri: subtitlesUri(i, query),
-        default: i === 0,
-      }));
-      const body = encode(masterPlaylist(
-        pkg.renditions.map((r, i) => ({
-          uri: hlsUris(names[i], query).media,
-          bandwidth: r.bandwidth,
-          averageBandwidth: r.averageBandwidth,
-          codecs: r.codecs,
-          resolution: r.resolution,
-          frameRate: r.frameRate,
-          subtitles: media.length > 0 ? SUBTITLE_GROUP : undefined,
-        })),
-        media,
-      ));
-      const tag = `${version}.${hash(query + subtitles.map((t) => `${t.uri} ${t.name} ${t.language}`).join("\n"))}`;
-      if (single) return respond(derived(files[0], body, "hls-master", tag), PLAYLIST_TYPE);
-      return respond(combined(files, body, `hls-master.${tag}`), PLAYLIST_TYPE);
-    }
-
-    if (resource.kind === "subtitles") {
-      await closeAll(files[0]);
-      const track = subtitles[resource.track];
-      if (track === undefined) {
-        await files[0].close?.();
-        return text(404, "no such subtitles\n", options);
-      }
-      const duration = pkg.times[pkg.times.length - 1] - pkg.times[0];
-      const body = encode(subtitlePlaylist(duration, track.uri + query));
-      return respond(derived(files[0], body, "hls-subs", `${version}.${hash(track.uri + query)}`), PLAYLIST_TYPE);
-    }
-    const r = resource.rendition;
-    const source = files[r];
-    await closeAll(source);
-    const rendition = pkg.renditions[r];
-    const uris = hlsUris(names[r], query);
-    switch (resource.kind) {
-      case "media": {
-        const body = encode(mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment }));
-        return respond(derived(source, body, "hls-media", `${version}.${hash(query)}`), PLAYLIST_TYPE);
-      }
-      case "init":
-        return respond(derived(source, rendition.init, "hls-init", version), rendition.contentType);
-      case "trackInit":
-      case "trackSegment": {
-        const k = rendition.tracks.findIndex((t) => t.id === resource.track);
-        const n = resource.kind === "trackSegment" ? resource.segment : 0;
-        if (k < 0 || n >= pkg.durations.length) {
-          await source.close?.();
-          return text(404, "not found\n", options);
-        }
-        const track = rendition.tracks[k];
-        const type = track.handler === "vide" ? "video/mp4" : "audio/mp4";
-        if (resource.kind === "trackInit") {
-          const init = initSegment(rendition.mvhd, [track]);
-          return respond(derived(source, init, `dash-init-${track.id}`, version), type);
-        }
-        const run = [{ track, from: rendition.starts[k][n], to: rendition.starts[k][n + 1] }];
-        const layout = mediaSegment(run, n + 1, rendition.movieTimescale);
-        const file = derivedFile(source, [{ bytes: layout.head }, ...layout.spans], {
-          transform: `dash-seg-${track.id}-${n}`,
-          version,
-        });
-        return respond(file, type);
-      }
-      case "segment": {
-        const n = resource.segment;
-        if (n >= pkg.durations.length) {
-          await source.close?.();
-          return text(404, "no such segment\n", options);
-        }
-        const layout = mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale);
-        const pieces: Piece[] = [{ bytes: layout.head }, ...layout.spans];
-        const file = derivedFile(source, pieces, { transform: `hls-seg-${n}`, version, name: `seg-${n}.m4s` });
-        return respond(file, rendition.contentType);
-      }
-    }
+    const answer = answerFor(resource, {
+      pkg,
+      names,
+      query: querySuffix(options.childQuery),
+      version: `${HLS_FORMAT_VERSION}.t${target}`,
+      subtitles: options.subtitles ?? [],
+    });
+    const used = answer?.sources.map((i) => files[i]) ?? [];
+    await close(files.filter((f) => !used.includes(f)));
+    if (answer === undefined) return text(404, "not found\n", options);
+    return handleVideo(req, answer.file(used), { ...options.response, contentType: answer.type });
   } catch (err) {
-    await closeAll().catch(() => {});
+    await close(files).catch(() => {});
     throw err;
   }
+}
+
+/** What one request is answered with: which sources it reads, its type, and the file over them. */
+interface Answer {
+  /** Indexes of the sources the file stands for; the others are closed at once. */
+  readonly sources: readonly number[];
+  readonly type: string;
+  readonly file: (sources: readonly FileLike[]) => FileLike;
+}
+
+/** Everything the answers are computed from, none of it I/O. */
+interface AnswerContext {
+  readonly pkg: HlsPackage;
+  readonly names: readonly string[];
+  readonly query: string;
+  readonly version: string;
+  readonly subtitles: readonly SubtitleTrack[];
+}
+
+/** The answer for `resource`, or `undefined` when it names nothing in this package (404). */
+function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined {
+  const { pkg, names, query, version } = c;
+  const all = pkg.renditions.map((_, i) => i);
+  const text = (sources: readonly number[], type: string, body: string, suffix: string): Answer => ({
+    sources,
+    type,
+    file: (files) => generated(files, encoder.encode(body), suffix),
+  });
+  switch (resource.kind) {
+    case "manifest": {
+      const body = dashManifest(pkg, {
+        init: (r, id) => hlsUris(names[r], query).trackInit(id),
+        media: (r, id) => hlsUris(names[r], query).trackMedia(id),
+      });
+      return text(all, MPD_TYPE, body, `dash-mpd.${version}.${hash(query)}`);
+    }
+    case "master": {
+      const tag = hash(query + c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language}`).join("\n"));
+      return text(all, PLAYLIST_TYPE, master(c), `hls-master.${version}.${tag}`);
+    }
+    case "subtitles": {
+      const track = c.subtitles[resource.track];
+      if (track === undefined) return undefined;
+      const body = subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], track.uri + query);
+      return text([0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(track.uri + query)}`);
+    }
+    case "media": {
+      const uris = hlsUris(names[resource.rendition], query);
+      const body = mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
+      return text([resource.rendition], PLAYLIST_TYPE, body, `hls-media.${version}.${hash(query)}`);
+    }
+    case "init": {
+      const rendition = pkg.renditions[resource.rendition];
+      return {
+        sources: [resource.rendition],
+        type: rendition.contentType,
+        file: (files) => generated(files, rendition.init, `hls-init.${version}`),
+      };
+    }
+    case "segment": {
+      const n = resource.segment;
+      const rendition = pkg.renditions[resource.rendition];
+      if (n >= pkg.durations.length) return undefined;
+      const layout = mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale);
+      return segmentAnswer(resource.rendition, rendition.contentType, layout, `hls-seg-${n}`, version);
+    }
+    case "trackInit":
+    case "trackSegment":
+      return trackAnswer(resource, c);
+  }
+}
+
+/** A DASH per-track resource: the init or a segment of one track alone. */
+function trackAnswer(
+  resource: Extract<HlsResource, { kind: "trackInit" | "trackSegment" }>,
+  { pkg, version }: AnswerContext,
+): Answer | undefined {
+  const rendition = pkg.renditions[resource.rendition];
+  const k = rendition.tracks.findIndex((t) => t.id === resource.track);
+  const n = resource.kind === "trackSegment" ? resource.segment : 0;
+  if (k < 0 || n >= pkg.durations.length) return undefined;
+  const track = rendition.tracks[k];
+  const type = track.handler === "vide" ? "video/mp4" : "audio/mp4";
+  if (resource.kind === "trackInit") {
+    const init = initSegment(rendition.mvhd, [track]);
+    return {
+      sources: [resource.rendition],
+      type,
+      file: (files) => generated(files, init, `dash-init-${track.id}.${version}`),
+    };
+  }
+  const run = [{ track, from: rendition.starts[k][n], to: rendition.starts[k][n + 1] }];
+  const layout = mediaSegment(run, n + 1, rendition.movieTimescale);
+  return segmentAnswer(resource.rendition, type, layout, `dash-seg-${track.id}-${n}`, version);
+}
+
+/** A media segment: its moof and mdat header, then spans of the one source it comes from. */
+function segmentAnswer(
+  source: number,
+  type: string,
+  layout: SegmentLayout,
+  transform: string,
+  version: string,
+): Answer {
+  const pieces: Piece[] = [{ bytes: layout.head }, ...layout.spans];
+  return { sources: [source], type, file: ([file]) => derivedFile(file, pieces, { transform, version }) };
+}
+
+/** The master playlist: a variant per rendition, subtitle renditions when there are sidecars. */
+function master({ pkg, names, query, subtitles }: AnswerContext): string {
+  const media = subtitles.map((t, i) => ({
+    type: "SUBTITLES" as const,
+    groupId: SUBTITLE_GROUP,
+    name: t.name,
+    language: t.language,
+    uri: subtitlesUri(i, query),
+    default: i === 0,
+  }));
+  const variants = pkg.renditions.map((r, i) => ({
+    uri: hlsUris(names[i], query).media,
+    bandwidth: r.bandwidth,
+    averageBandwidth: r.averageBandwidth,
+    codecs: r.codecs,
+    resolution: r.resolution,
+    frameRate: r.frameRate,
+    subtitles: media.length > 0 ? SUBTITLE_GROUP : undefined,
+  }));
+  return masterPlaylist(variants, media);
 }
 
 function loadPackage(
@@ -286,33 +326,34 @@ function loadPackage(
 }
 
 const encoder = new TextEncoder();
-function encode(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-/** Generated bytes standing for `source`: its Last-Modified, an ETag derived from its validator. */
-function derived(source: FileLike, bytes: Uint8Array, transform: string, version: string): FileLike {
-  return derivedFile(source, [{ bytes }], { transform, version });
-}
 
 /**
- * Generated bytes standing for several sources (a folder's master): an ETag
- * from all their validators, the latest Last-Modified; closing closes them all.
+ * Generated bytes (a playlist, an init segment) standing for `sources`: an
+ * ETag derived from their validators plus `suffix`, the latest
+ * Last-Modified; closing it closes them all. Being bytes in memory, it keeps
+ * the Blob fast path, so even Bun sends an exact Content-Length.
  */
-function combined(files: readonly FileLike[], bytes: Uint8Array, suffix: string): FileLike {
-  const validators = files.map(validatorOf);
-  const strong = validators.every((v) => v !== undefined && !v.startsWith("W/"));
-  const etag = strong ? derivedETag(`"${hash(validators.join("\0"))}"`, suffix) : undefined;
-  const times = files.map((f) => f.lastModified).filter((m): m is number => m !== undefined && Number.isFinite(m));
-  const lastModified = times.length === files.length && times.length > 0 ? Math.max(...times) : undefined;
+function generated(sources: readonly FileLike[], bytes: Uint8Array, suffix: string): FileLike {
+  const validators = sources.map(validatorOf);
+  const known = validators.every((v) => v !== undefined);
+  const weak = validators.some((v) => v?.startsWith("W/"));
+  const base = !known
+    ? undefined
+    : sources.length === 1
+    ? validators[0]
+    : `${weak ? "W/" : ""}"${hash(validators.join("\0"))}"`;
+  const etag = derivedETag(base, suffix);
+  const times = sources.map((f) => f.lastModified).filter((m): m is number => m !== undefined && Number.isFinite(m));
+  const lastModified = times.length === sources.length && times.length > 0 ? Math.max(...times) : undefined;
   const file = fromBytes(bytes, { etag, lastModified });
   return {
     size: file.size,
     etag,
     lastModified,
     read: (into, position) => file.read(into, position),
+    blob: () => file.blob?.(),
     close: async () => {
-      await Promise.all(files.map((f) => f.close?.()));
+      await Promise.all(sources.map((f) => f.close?.()));
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The part of the shared MP4 sample index ({@link ../sample_index.ts}) that
+ * The part of the shared MP4 sample index (`../sample_index.ts`) that
  * HLS packaging reads, and the one timing rule every HLS module applies to
  * it: where a sample is presented once the source's edit list is honoured.
  *
@@ -12,38 +12,31 @@
  * @module
  */
 
-/** What HLS reads of one track of the sample index (a structural subset of its `TrackIndex`). */
-export interface HlsTrack {
-  readonly id: number;
-  readonly handler: string;
-  readonly timescale: number;
-  readonly count: number;
-  readonly offsets: Float64Array;
-  readonly sizes: Uint32Array;
-  /** Decode times, length count + 1 (the last is the end), media timescale. */
-  readonly dts: Float64Array;
-  /** Composition offsets, media timescale. */
-  readonly cts: Int32Array;
-  /** Sync flags; undefined when every sample is a sync sample. */
-  readonly sync: Uint8Array | undefined;
-  readonly edit: { readonly emptyDuration: number; readonly mediaTime: number };
-  readonly width: number;
-  readonly height: number;
-  readonly language: string;
-  readonly boxes: {
-    readonly tkhd: Uint8Array;
-    readonly mdhd: Uint8Array;
-    readonly hdlr: Uint8Array;
-    readonly mediaHeader: Uint8Array;
-    readonly dinf: Uint8Array | undefined;
-    readonly stsd: Uint8Array;
-  };
-}
+import type { SampleIndex, TrackIndex } from "../sample_index.ts";
+
+/** What HLS reads of one track of the sample index. */
+export type HlsTrack = Pick<
+  TrackIndex,
+  | "id"
+  | "handler"
+  | "timescale"
+  | "count"
+  | "offsets"
+  | "sizes"
+  | "dts"
+  | "cts"
+  | "sync"
+  | "edit"
+  | "width"
+  | "height"
+  | "language"
+  | "boxes"
+>;
 
 /** What HLS reads of the whole sample index. */
 export interface HlsIndex {
-  readonly movieTimescale: number;
-  readonly mvhd: Uint8Array;
+  readonly movieTimescale: SampleIndex["movieTimescale"];
+  readonly mvhd: SampleIndex["mvhd"];
   readonly tracks: readonly HlsTrack[];
 }
 

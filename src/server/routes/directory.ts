@@ -12,6 +12,7 @@ import { mediaKind, type PageDir, type PageFile, renderIndexPage } from "../play
 import { html, notFound } from "../responses.ts";
 import { exact, type Route, type ServeContext } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
+import { signedPage } from "../access_gate.ts";
 
 /** Most entries an index lists, by default. */
 const DEFAULT_MAX_ENTRIES = 2000;
@@ -19,7 +20,7 @@ const DEFAULT_MAX_ENTRIES = 2000;
 const MAX_SCANNED = 64;
 
 /** Answers a directory; passes on anything else. */
-export const directoryRoute: Route = async ({ req, url, target }, ctx) => {
+export const directoryRoute: Route = async ({ req, url, target, grant }, ctx) => {
   if (exact(target) !== "directory") return undefined;
   if (ctx.options.index === false) return notFound();
   if (!target.trailingSlash) {
@@ -27,7 +28,8 @@ export const directoryRoute: Route = async ({ req, url, target }, ctx) => {
     return new Response(null, { status: 301, headers: { location, "content-length": "0" } });
   }
   const { files, dirs } = await listDirectory(ctx, target.real, target.segments);
-  const page = ctx.pageContext(target.segments);
+  // The index opens its folder (and so what it lists) until the request's own expiry.
+  const page = await signedPage(ctx.pageContext(target.segments), ctx.access, grant, encodePath(target.segments, true));
   return html(req, renderIndexPage(page, files, dirs), page.nonce);
 };
 

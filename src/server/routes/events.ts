@@ -13,10 +13,9 @@ import { ViewerTracker } from "../viewer_ranges.ts";
 export const eventsRoute: BuiltinRoute = (req, url, ctx) => {
   const viewer = url.searchParams.get("viewer");
   if (url.pathname !== `${ctx.prefix}/events` || !ctx.tracker || !ViewerTracker.isViewerId(viewer)) return undefined;
-  const server = ctx.options.signal;
-  // AbortSignal.any holds its sources weakly: no listener piles up on the long-lived server signal.
-  const signal = server ? AbortSignal.any([req.signal, server]) : req.signal;
-  const res = rangeEventsResponse(ctx.tracker, viewer, { signal });
+  // Not req.signal: a client that leaves cancels the body, which ends the feed on every runtime, and
+  // Deno.serve warns once a read req.signal aborts on a successful response (its legacy behaviour).
+  const res = rangeEventsResponse(ctx.tracker, viewer, { signal: ctx.options.signal });
   if (req.method === "HEAD") {
     res.body?.cancel();
     return new Response(null, { headers: res.headers });

@@ -9,9 +9,12 @@
  */
 
 import type { FileLike } from "../../http/file_like.ts";
+import { parseHlsPath } from "../../media/hls/hls_path.ts";
 import { serveHls } from "../../media/hls/serve_hls.ts";
 import type { Route, ServeContext } from "../route.ts";
 import { sidecarSubtitles } from "../sidecars.ts";
+import { childQuery, grantCovers } from "../access_gate.ts";
+import { encodePath } from "../safe_path.ts";
 
 /** What HLS packages: MP4 family files (QuickTime included). */
 const MP4_LIKE = /\.(mp4|m4v|m4a|mov)$/i;
@@ -29,26 +32,35 @@ export function renditionName(fileName: string): string {
 }
 
 /** Answers HLS sub-paths of an MP4 or of a folder of MP4s; passes on anything else. */
-export const hlsRoute: Route = async ({ req, url, target }, ctx) => {
+export const hlsRoute: Route = async ({ req, url, target, grant }, ctx) => {
   if (ctx.options.hls === false || target.rest.length === 0) return undefined;
   const sub = target.rest.join("/");
-  const options = {
-    // Whatever query opened the playlist (a signed-URL token) follows the player down to every segment.
-    childQuery: url.search,
+  const mountSegments = target.segments.slice(0, target.segments.length - target.rest.length);
+  // Built once the route knows it answers: a signed request may cost an HMAC here.
+  const options = async () => ({
+    // The query that opened the playlist (a signed-URL token, scoped to the mount point when the
+    // server requires signatures) follows the player down to every segment.
+    childQuery: await childQuery(ctx.access, grant, url, encodePath(mountSegments)),
     response: ctx.options.handler,
     segmentDuration: ctx.options.hlsSegmentDuration,
-  };
+  });
   if (target.stat.isFile) {
     const name = target.segments[target.segments.length - target.rest.length - 1];
-    if (target.rest.length !== 1 || !MP4_LIKE.test(name)) return undefined;
-    const parent = await ctx.resolver.resolve(target.segments.slice(0, -target.rest.length - 1));
-    const subtitles = parent === undefined ? [] : await subtitlesIn(ctx, parent, renditionName(name), "../");
+    if (target.rest.length !== 1 || !MP4_LIKE.test(name) || parseHlsPath(sub, [""]) === undefined) return undefined;
+    const parentSegments = mountSegments.slice(0, -1);
+    const parent = await ctx.resolver.resolve(parentSegments);
+    // Sidecars sit beside the file, outside its mount point: listed only when the token opens them too.
+    const sidecarsOpen = grantCovers(ctx.access, grant, encodePath(parentSegments, true));
+    const subtitles = parent === undefined || !sidecarsOpen
+      ? []
+      : await subtitlesIn(ctx, parent, renditionName(name), "../");
     // The original file, not its faststart layout: segments are spans of the bytes on disk.
-    return serveHls(req, await ctx.fs.open(target.real, name), sub, { ...options, subtitles });
+    return serveHls(req, await ctx.fs.open(target.real, name), sub, { ...await options(), subtitles });
   }
   if (!target.stat.isDirectory) return undefined;
   const names = await renditionFiles(ctx, target.real);
-  if (names.length === 0) return undefined;
+  const stems = names.length === 1 ? [""] : names.map(renditionName);
+  if (names.length === 0 || parseHlsPath(sub, stems) === undefined) return undefined;
   const files: FileLike[] = [];
   try {
     for (const n of names) files.push(await ctx.fs.open(`${target.real}/${n}`, n));
@@ -58,7 +70,7 @@ export const hlsRoute: Route = async ({ req, url, target }, ctx) => {
   }
   const folder = target.segments[target.segments.length - target.rest.length - 1] ?? "";
   const subtitles = await subtitlesIn(ctx, target.real, folder, "");
-  return serveHls(req, files, sub, { ...options, names: names.map(renditionName), subtitles });
+  return serveHls(req, files, sub, { ...await options(), names: names.map(renditionName), subtitles });
 };
 
 /** Sidecar WebVTT files named after `stem` in `dir`, as URIs relative to the HLS mount point. */

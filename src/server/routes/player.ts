@@ -10,13 +10,16 @@ import { renderPlayerPage } from "../player_page.ts";
 import { html } from "../responses.ts";
 import { exact, type Route } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
+import { signedPage } from "../access_gate.ts";
 
 /** Answers `?player` on a file; passes on anything else. */
-export const playerRoute: Route = async ({ req, url, target }, ctx) => {
+export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
   if (exact(target) !== "file" || !url.searchParams.has("player")) return undefined;
   const { segments, real, stat } = target;
   const name = segments[segments.length - 1];
-  const page = ctx.pageContext(segments.slice(0, -1));
-  const file = await describeFile(ctx, real, name, encodePath(segments), stat.size, true);
+  const path = encodePath(segments);
+  // The page opens its file, and the views derived from it, until the request's own expiry.
+  const page = await signedPage(ctx.pageContext(segments.slice(0, -1)), ctx.access, grant, path);
+  const file = await describeFile(ctx, real, name, path, stat.size, true);
   return html(req, renderPlayerPage(page, file), page.nonce);
 };

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// `npm run mutate [-- name...]`: mutation testing of the core with StrykerJS.
+// Stryker 10 needs Node >= 22.18 (Babel 8), so it runs on the Node 22 line
+// (scripts/node_line.mjs installs it on first use), once per core file with
+// only the test files that cover it: the command runner runs the whole command
+// for every mutant, so a narrow command keeps the wall time sane. Then the
+// score per file goes into docs/MUTATION.md (between the mutate markers) and
+// the surviving mutants into reports/mutation/survivors.md.
+//   npm run mutate                  every core file
+//   npm run mutate -- range body    the files whose path contains a filter
+//   npm run mutate -- --survivors   re-run only last run's survivors, merge
+//   npm run mutate -- --report      summarize reports/mutation/*.json again
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { nodeBinary } from "./node_line.mjs";
+
+/**
+ * Each core file and the test files whose Node suite must kill its mutants:
+ * the unit tests of the file and the few that drive it through the handler.
+ * The property tests stay out: each adds seconds to every mutant's run.
+ */
+export const TARGETS = {
+  "src/http/range.ts": ["range"],
+  "src/http/conditional.ts": ["conditional"],
+  "src/http/multipart.ts": ["multipart"],
+  "src/http/http_date.ts": ["http_date"],
+  "src/server/safe_path.ts": ["safe_path"],
+  "src/media/boxes.ts": ["mp4_boxes", "faststart"],
+  "src/http/body.ts": ["body", "handler"],
+  "src/http/derived.ts": ["derived"],
+  "src/http/plan.ts": ["plan", "handler"],
+  "src/http/handler.ts": ["handler", "http"],
+  "src/media/faststart.ts": ["faststart"],
+};
+
+const filters = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+// --report: only summarize the JSON reports already in reports/mutation/.
+const reportOnly = process.argv.includes("--report");
+const files = reportOnly
+  ? []
+  : Object.keys(TARGETS).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const node22 = nodeBinary(22);
+const stryker = "node_modules/@stryker-mutator/core/bin/stryker.js";
+const reportOf = (file) =>
+  `reports/mutation/${file.replace(/^src\//, "").replace(/\.ts$/, "").replaceAll("/", "_")}.json`;
+
+// --survivors: re-run only the mutants that survived in the last report of each
+// file (after adding tests), and merge their new status into that report.
+const survivorsOnly = process.argv.includes("--survivors");
+const key = (m) => `${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+const mutantsOf = (report) => Object.values(report.files).flatMap((f) => f.mutants);
+const alive = (m) => m.status === "Survived" || m.status === "NoCoverage";
+
+mkdirSync("reports/mutation", { recursive: true });
+const started = Date.now();
+const timings = {};
+for (const file of files) {
+  const tests = TARGETS[file].map((t) => `tests/${t}.test.ts`).filter((t) => existsSync(t));
+  let mutate = file;
+  let rerun;
+  if (survivorsOnly) {
+    if (!existsSync(reportOf(file))) continue;
+    const left = mutantsOf(JSON.parse(readFileSync(reportOf(file), "utf8"))).filter(alive);
+    if (left.length === 0) continue;
+    const at = (p) => `${p.line}:${p.column}`;
+    mutate = left.map((m) => `${file}:${at(m.location.start)}-${at(m.location.end)}`).join(",");
+    rerun = reportOf(file).replace(/\.json$/, ".rerun.json");
+  }
+  console.log(`\n=== ${file}${rerun ? " (survivors)" : ""}: ${tests.join(" ")} ===`);
+  const t0 = Date.now();
+  const r = spawnSync(node22, [stryker, "run", "stryker.config.mjs"], {
+    stdio: "inherit",
+    env: {
+      ...process.env,
+      RANGED_MUTATE_FILE: mutate,
+      RANGED_MUTATE_TESTS: tests.join(" "),
+      ...(rerun ? { RANGED_MUTATE_REPORT: rerun } : {}),
+    },
+  });
+  timings[file] = (Date.now() - t0) / 1000;
+  if (r.status !== 0) console.error(`stryker failed on ${file} (exit ${r.status})`);
+  if (rerun && existsSync(rerun)) {
+    const base = JSON.parse(readFileSync(reportOf(file), "utf8"));
+    const fresh = new Map(mutantsOf(JSON.parse(readFileSync(rerun, "utf8"))).map((m) => [key(m), m.status]));
+    for (const m of mutantsOf(base)) if (alive(m) && fresh.has(key(m))) m.status = fresh.get(key(m));
+    writeFileSync(reportOf(file), JSON.stringify(base));
+  }
+}
+
+// Score as Stryker defines it: detected (killed + timeout) over valid mutants.
+const rows = [];
+const survivors = [];
+for (const file of Object.keys(TARGETS)) {
+  if (!existsSync(reportOf(file))) continue;
+  const mutants = mutantsOf(JSON.parse(readFileSync(reportOf(file), "utf8")));
+  const n = (s) => mutants.filter((m) => m.status === s).length;
+  const valid = mutants.length - n("CompileError") - n("RuntimeError") - n("Ignored");
+  const detected = n("Killed") + n("Timeout");
+  rows.push({ file, valid, killed: n("Killed"), timeout: n("Timeout"), survived: n("Survived") + n("NoCoverage") });
+  for (const m of mutants) {
+    if (!alive(m)) continue;
+    const at = `${file}:${m.location.start.line}:${m.location.start.column}`;
+    survivors.push(`- ${at} ${m.mutatorName}: \`${(m.replacement ?? "").replace(/\s+/g, " ").slice(0, 100)}\``);
+  }
+  rows.at(-1).score = valid === 0 ? 100 : (100 * detected) / valid;
+}
+const table = [
+  "| file | mutants | killed | timeout | survived | score |",
+  "| ---- | ------: | -----: | ------: | -------: | ----: |",
+  ...rows.map((r) =>
+    `| \`${r.file}\` | ${r.valid} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.score.toFixed(1)}% |`
+  ),
+].join("\n");
+console.log(`\n${table}\n\n${survivors.length} survivor(s); run took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+for (const [file, s] of Object.entries(timings)) console.log(`${file}: ${s.toFixed(0)} s`);
+writeFileSync("reports/mutation/survivors.md", survivors.join("\n") + "\n");
+
+const doc = "docs/MUTATION.md";
+if ((filters.length === 0 || reportOnly) && existsSync(doc)) {
+  const text = readFileSync(doc, "utf8");
+  const [a, b] = ["<!-- mutate:start -->", "<!-- mutate:end -->"];
+  if (text.includes(a) && text.includes(b)) {
+    writeFileSync(
+      doc,
+      text.slice(0, text.indexOf(a) + a.length) + "\n\n" + table + "\n\n" + text.slice(text.indexOf(b)),
+    );
+  }
+}
+const below = rows.filter((r) => r.score < 90);
+if (below.length > 0) console.log(`below 90%: ${below.map((r) => r.file).join(", ")}`);
+process.exit(below.length > 0 || rows.length === 0 ? 1 : 0);

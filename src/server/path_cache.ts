@@ -1,0 +1,82 @@
+/**
+ * A short-lived cache of what serveDir asks the file system about paths
+ * (the idea of nginx's `open_file_cache`, for metadata): realpath and stat
+ * results are reused for `validityMs`, so a burst of probes on one file (what
+ * Safari sends first, what every seek costs) does not repeat them. Files are
+ * still opened per request, so a replaced, truncated or deleted file shows at
+ * once in the bytes and in the 404, and no descriptor is ever held here;
+ * what may lag by up to `validityMs` is only the path resolution and the
+ * file-or-directory decision. Failures are not cached.
+ *
+ * @module
+ */
+
+import type { DirFs, PathStat } from "./dir_fs.ts";
+
+/** Options of {@linkcode cachedDirFs}. */
+export interface PathCacheOptions {
+  /** How long a result is reused, in ms; 0 turns the cache off. */
+  validityMs: number;
+  /** Most paths remembered; the oldest go first. */
+  maxEntries?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+/** Default validity: long enough for a burst of probes, short enough that edits show within a second. */
+export const DEFAULT_PATH_CACHE_MS = 1000;
+/** Default bound: a few KiB per entry at most, whatever the request mix. */
+export const DEFAULT_PATH_CACHE_ENTRIES = 1024;
+
+/**
+ * Wraps a {@linkcode DirFs} so `realpath` and `stat` results are reused for
+ * `validityMs`; `open` and `readDir` pass through.
+ *
+ * @example
+ * ```ts ignore
+ * const fs = cachedDirFs(nodeDirFs, { validityMs: 1000 });
+ * ```
+ */
+export function cachedDirFs(fs: DirFs, options: PathCacheOptions): DirFs {
+  const { validityMs } = options;
+  if (!(validityMs > 0)) return fs;
+  const realpaths = new ExpiringMap<string>(options);
+  const stats = new ExpiringMap<PathStat>(options);
+  return {
+    open: (path, name) => fs.open(path, name),
+    readDir: (path) => fs.readDir(path),
+    realpath: (path) => realpaths.get(path, () => fs.realpath(path)),
+    stat: (path) => stats.get(path, () => fs.stat(path)),
+  };
+}
+
+/** Promises of values by key, each kept `validityMs` from when it was asked; rejected ones dropped. */
+class ExpiringMap<V> {
+  readonly #entries = new Map<string, { at: number; value: Promise<V> }>();
+  readonly #validityMs: number;
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(options: PathCacheOptions) {
+    this.#validityMs = options.validityMs;
+    this.#max = Math.max(1, options.maxEntries ?? DEFAULT_PATH_CACHE_ENTRIES);
+    this.#now = options.now ?? Date.now;
+  }
+
+  get(key: string, load: () => Promise<V>): Promise<V> {
+    const now = this.#now();
+    const hit = this.#entries.get(key);
+    if (hit && now - hit.at < this.#validityMs) return hit.value;
+    if (hit) this.#entries.delete(key);
+    const value = load();
+    const entry = { at: now, value };
+    this.#entries.set(key, entry);
+    // Failures are answered fresh next time (a file may appear at any moment).
+    value.catch(() => {
+      if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    });
+    // Insertion order is age order: drop the oldest past the bound.
+    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    return value;
+  }
+}
