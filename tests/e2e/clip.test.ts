@@ -89,7 +89,9 @@ before(async () => {
     const name = url.pathname.slice(1);
     if (!/^[\w.-]+$/.test(name)) return new Response("not found", { status: 404 });
     const times = parseClipQuery(url.searchParams);
-    let file = await openNative(at(name));
+    // Chromium asks for /favicon.ico too: a missing file is a 404, not a thrown error.
+    let file = await openNative(at(name)).catch(() => undefined);
+    if (file === undefined) return new Response("not found", { status: 404 });
     if (times !== undefined) {
       try {
         file = await clip(file, {
