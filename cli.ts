@@ -45,6 +45,8 @@ Options:
                        (default: rewritten to faststart layout on the fly)
       --no-hls         no HLS views (default: FILE.mp4/master.m3u8 for every
                        MP4, DIR/master.m3u8 for a folder of renditions)
+      --no-clip        no time-seek clips (default: FILE.mp4?start=12.5&end=30
+                       answers that part of the file as a small MP4)
       --signed         require signed, expiring URLs (403 otherwise); the
                        secrets come from the environment variable
                        RANGED_URL_SECRETS (never the command line, which other
@@ -70,6 +72,7 @@ async function main(): Promise<number> {
         dotfiles: { type: "boolean", default: false },
         "no-faststart": { type: "boolean", default: false },
         "no-hls": { type: "boolean", default: false },
+        "no-clip": { type: "boolean", default: false },
         signed: { type: "boolean", default: false },
         "link-ttl": { type: "string", default: "3600" },
         quiet: { type: "boolean", short: "q", default: false },
@@ -118,6 +121,7 @@ async function main(): Promise<number> {
     throttle,
     faststart: !values["no-faststart"],
     hls: !values["no-hls"],
+    clip: !values["no-clip"],
     signedUrls: secrets ? { secrets } : undefined,
   });
   const logged = values.quiet ? handler : async (req: Request) => {

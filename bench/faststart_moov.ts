@@ -5,6 +5,7 @@
 //   node --expose-gc --import tsx bench/faststart_moov.ts
 //   deno run -A --v8-flags=--expose-gc bench/faststart_moov.ts
 //   bun bench/faststart_moov.ts
+import { usedBytes } from "./_memory.ts";
 import { planFaststart } from "../src/media/faststart.ts";
 import { ascii, box, concat, FTYP, fullBox, moov, u32, u64, virtualFile } from "../tests/helpers/mp4_build.ts";
 
@@ -64,17 +65,6 @@ async function measure(label: string, mediaBytes: number) {
     track(AUDIO, VIDEO, mediaStart + videoBytes, audioBytes, false),
   );
   const file = virtualFile([FTYP, concat(u32(1), ascii("mdat"), u64(16 + mediaBytes)), { pattern: mediaBytes }, m]);
-  const gc = (globalThis as { gc?: () => void }).gc ??
-    (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc.bind(null, true);
-  const mem = async () => {
-    // Backing stores of typed arrays are released a cycle after their wrappers: collect twice.
-    for (let i = 0; i < 3; i++) {
-      gc?.();
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const u = process.memoryUsage();
-    return u.heapUsed + u.arrayBuffers;
-  };
   const runs: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
@@ -82,9 +72,9 @@ async function measure(label: string, mediaBytes: number) {
     runs.push(performance.now() - t);
   }
   // What one layout keeps alive: memory with one plan referenced, minus with none.
-  const none = await mem();
+  const none = await usedBytes();
   const plan = await planFaststart(file, { cache: false });
-  const held = (await mem()) - none;
+  const held = (await usedBytes()) - none;
   if (plan.action !== "rewrite") throw new Error(`unexpected ${JSON.stringify(plan)}`);
   runs.sort((a, b) => a - b);
   console.log(JSON.stringify({

@@ -9,6 +9,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Mp4FormatError } from "../src/media/boxes.ts";
 import { parseSampleIndex } from "../src/media/sample_index.ts";
+import { clipLayout } from "../src/media/clip_layout.ts";
+import { parseClipQuery } from "../src/media/clip_query.ts";
+import { ClipRangeError, selectClip } from "../src/media/clip_select.ts";
 import { topLevel } from "./helpers/mp4_build.ts";
 import { count, params, reportCases, runs } from "./helpers/fuzz.ts";
 import { runtime } from "./helpers/server.ts";
@@ -109,6 +112,53 @@ test(`parseSampleIndex on mutated real moovs: an index inside the file, or a typ
         assert.ok(index.bytes <= 32 * samples + 2 * mutant.length + 4096, "at most 32 bytes per sample plus the boxes");
       },
     ),
+    params(RUNS),
+  );
+});
+
+test(`clips of mutated real moovs: a layout inside the file, or a typed error (${RUNS} cases)`, () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: MOOVS.length - 1 }),
+      fc.array(mutation, { minLength: 0, maxLength: 2 }),
+      fc.integer({ min: 0, max: 12_000 }),
+      fc.option(fc.integer({ min: 0, max: 12_000 })),
+      fc.constantFrom("keyframe" as const, "exact" as const),
+      (which, ms, start, end, mode) => {
+        count("clip-of-mutant");
+        const { moov, fileSize } = MOOVS[which];
+        let index;
+        try {
+          index = parseSampleIndex(mutate(moov, ms), { fileSize });
+        } catch (err) {
+          assert.ok(err instanceof Mp4FormatError);
+          return;
+        }
+        try {
+          const layout = clipLayout(index, selectClip(index, { start, end: end ?? undefined }, mode));
+          for (const p of layout.pieces) {
+            if ("offset" in p) assert.ok(p.offset >= 0 && p.offset + p.length <= fileSize, "spans inside the file");
+          }
+          const total = layout.pieces.reduce((n, p) => n + ("bytes" in p ? p.bytes.length : p.length), 0);
+          assert.equal(total, layout.size);
+        } catch (err) {
+          assert.ok(err instanceof Mp4FormatError || err instanceof ClipRangeError, `untyped: ${err}`);
+        }
+      },
+    ),
+    params(RUNS),
+  );
+});
+
+test(`parseClipQuery never throws and keeps start < end (${RUNS} cases)`, () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (a, b) => {
+      count("clip-query");
+      const q = parseClipQuery(new URLSearchParams([["start", a], ["end", b]]));
+      if (q === undefined) return;
+      assert.ok(Number.isSafeInteger(q.start) && q.start >= 0);
+      assert.ok(q.end === undefined || q.end > q.start);
+    }),
     params(RUNS),
   );
 });

@@ -204,7 +204,10 @@ function children(
       continue;
     }
     // Two of one box leave a reader to pick one: nginx's CVE-2022-41741/41742 came from that.
-    if (one.has(child.type)) throw new UnsupportedMp4Error(`duplicate ${child.type} in ${box.type}`);
+    if (one.has(child.type)) {
+      // The type is the file's bytes: keep control characters out of a message a client may see.
+      throw new UnsupportedMp4Error(`duplicate ${child.type.replace(/[^\x20-\x7e]/g, "?")} in ${box.type}`);
+    }
     one.set(child.type, child);
   }
   return { one, traks };

@@ -12,6 +12,7 @@ import { readTopLevelBoxes } from "../media/boxes.ts";
 import { isFaststart } from "../media/faststart.ts";
 import type { PageBox, PageFile } from "./player_page.ts";
 import type { ServeContext } from "./route.ts";
+import { isClippable } from "./clip_step.ts";
 import { isHlsSource } from "./routes/hls.ts";
 
 const MP4_LIKE = /\.(mp4|m4v|m4a|mov|3gp)$/i;
@@ -49,5 +50,5 @@ export async function describeFile(
     }
   }
   const hls = ctx.options.hls !== false && isHlsSource(name) ? `${path}/master.m3u8` : undefined;
-  return { name, path, size, type, boxes, faststart: fast, hls };
+  return { name, path, size, type, boxes, faststart: fast, hls, clip: isClippable(ctx, name) };
 }

@@ -132,6 +132,22 @@ export const PLAYER_JS: string = String.raw`
       if (m && isFinite(m.duration)) { m.currentTime = m.duration * Number(b.dataset.seek); m.play().catch(() => {}); }
     });
   }
+  // "Link from here": a ?start= clip of this file from the current time, shown and copied.
+  const clipButton = document.querySelector("[data-clip-link]");
+  if (clipButton) clipButton.addEventListener("click", () => {
+    const m = document.querySelector(".stage video,.stage audio");
+    const panel = document.querySelector("[data-file]");
+    if (!m || !panel) return;
+    const url = new URL(panel.dataset.file, location.href);
+    url.search = "?start=" + (Math.floor(m.currentTime * 1000) / 1000).toFixed(3);
+    const a = document.querySelector("[data-clip-url]");
+    a.href = url.href;
+    a.textContent = url.href;
+    a.hidden = false;
+    const note = document.querySelector("[data-clip-note]");
+    const say = (t) => { if (note) note.textContent = t; };
+    if (navigator.clipboard) navigator.clipboard.writeText(url.href).then(() => say("copied"), () => say(""));
+  });
   const stageMedia = document.querySelector(".stage video,.stage audio");
   if (stageMedia) stageMedia.addEventListener("loadedmetadata", () => {
     const d = document.querySelector("[data-duration]");

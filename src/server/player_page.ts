@@ -28,6 +28,8 @@ export interface PageFile {
   readonly hls?: string;
   /** Sidecar WebVTT files (`movie.en.vtt` next to `movie.mp4`), shown as `<track>`s on the player page. */
   readonly subtitles?: readonly { readonly src: string; readonly label: string; readonly language?: string }[];
+  /** True when `?start=` clips of the file are served: the player page offers a "link from here". */
+  readonly clip?: boolean;
 }
 
 /** One top-level MP4 box: its four-character type and byte span `[start, start + size)`. */
@@ -146,7 +148,9 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
 <div class="stage"><${kind} controls preload="auto" playsinline src="${escapeHtml(mediaSrc(file, ctx))}">${
     trackElements(file, ctx)
   }</${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file, ctx)}</div>` : ""}
-<div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>
+<div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>${
+    file.clip ? CLIP_LINK : ""
+  }
 <section class="panel" data-file="${escapeHtml(file.path)}">
 <div class="panel-head"><h2>Bytes sent to this viewer</h2><div class="stats" data-stats></div></div>
 <canvas class="map big" data-map></canvas>
@@ -160,6 +164,10 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
 aborted rows are normal.${layoutHint(file)}</p>`;
   return page(ctx, file.name, body, [file]);
 }
+
+/** The "link from here" control: copies a `?start=` clip URL for the current time (player_assets.ts wires it). */
+const CLIP_LINK = `<div class="seek"><button type="button" data-clip-link>Link from here</button>` +
+  `<a class="open" data-clip-url hidden></a><span data-clip-note></span></div>`;
 
 function page(ctx: PageContext, title: string, body: string, files: readonly PageFile[]): string {
   const data = {

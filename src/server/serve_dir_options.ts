@@ -6,6 +6,7 @@
  */
 
 import type { HandleVideoOptions } from "../http/handler.ts";
+import type { ClipMode } from "../media/clip_select.ts";
 import type { FaststartCache } from "../media/faststart.ts";
 import type { DirFs } from "./dir_fs.ts";
 import type { ViewerTrackerOptions } from "./viewer_ranges.ts";
@@ -62,6 +63,14 @@ export interface ServeDirOptions {
   hls?: boolean;
   /** Target HLS segment duration in seconds. Default 6. */
   hlsSegmentDuration?: number;
+  /**
+   * Time-seek clips: `FILE.mp4?start=12.5&end=30` answers a small MP4 of that
+   * part of the file (see `clip`), with `X-Content-Start` telling where it
+   * really begins. Default true.
+   */
+  clip?: boolean;
+  /** How clips start: on the keyframe at or before `start` (default), or `exact` with the pre-roll hidden. */
+  clipMode?: ClipMode;
   /**
    * Require a signed, unexpired URL (see `signUrl`) for every request, the
    * built-in endpoints included: anything else answers 403, the same for a

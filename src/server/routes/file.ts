@@ -1,5 +1,6 @@
 /**
- * A file itself, through `handleVideo`: ranges, preconditions, HEAD. When
+ * A file itself, through `handleVideo`: ranges, preconditions, HEAD; or a
+ * clip of it when the query asks for one (`?start=12.5&end=30`). When
  * asked, the body is paced (`throttle`) and the spans it sends reach the
  * viewer's live range map.
  *
@@ -8,6 +9,7 @@
 
 import { handleVideo } from "../../http/handler.ts";
 import type { ByteRange } from "../../http/range.ts";
+import { clipStep } from "../clip_step.ts";
 import { exact, type Route } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
 import { throttleBody } from "../throttle.ts";
@@ -18,7 +20,9 @@ import { ViewerTracker } from "../viewer_ranges.ts";
 export const fileRoute: Route = async ({ req, url, target }, ctx) => {
   if (exact(target) !== "file") return undefined;
   const name = target.segments[target.segments.length - 1];
-  const file = await ctx.openServed(target.real, name);
+  const clipped = await clipStep(ctx, target.real, name, url.searchParams);
+  if (clipped instanceof Response) return clipped;
+  const file = clipped?.file ?? await ctx.openServed(target.real, name);
   const size = file.size;
   const viewer = url.searchParams.get("viewer");
   const tracker = ctx.tracker && ViewerTracker.isViewerId(viewer) ? ctx.tracker : undefined;
@@ -26,6 +30,7 @@ export const fileRoute: Route = async ({ req, url, target }, ctx) => {
   const handler = ctx.options.handler;
   let res = handleVideo(req, file, {
     ...handler,
+    headers: clipped ? withHeaders(handler?.headers, clipped.headers) : handler?.headers,
     onSend: (spans, status) => {
       sent = { spans, status };
       handler?.onSend?.(spans, status);
@@ -53,3 +58,10 @@ export const fileRoute: Route = async ({ req, url, target }, ctx) => {
   });
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 };
+
+/** The caller's headers plus `extra` (which wins). */
+function withHeaders(base: HeadersInit | undefined, extra: Record<string, string>): Headers {
+  const headers = new Headers(base);
+  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  return headers;
+}
