@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "./_chromium.ts";
 import { requireBinary, run } from "./_server.ts";
+import { ffmpeg, framemd5 } from "./_ffmpeg.ts";
 import { handleVideo } from "../../src/http/handler.ts";
 import { clip, clipInfo } from "../../src/media/clip.ts";
 import { parseClipQuery } from "../../src/media/clip_query.ts";
@@ -28,11 +29,6 @@ const DIR = mkdtempSync(join(tmpdir(), "ranged-clip-"));
 const at = (name: string) => join(DIR, name);
 const FPS = 25;
 const FRAME = 1 / FPS;
-
-async function ffmpeg(...args: string[]): Promise<void> {
-  const r = await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args]);
-  assert.equal(r.status, 0, `ffmpeg ${args.join(" ")}: ${r.stderr}`);
-}
 
 const V = (d: number) => ["-f", "lavfi", "-i", `testsrc2=duration=${d}:size=320x180:rate=${FPS}`];
 const A = (d: number, f = 440) => ["-f", "lavfi", "-i", `sine=frequency=${f}:duration=${d}:sample_rate=44100`];
@@ -120,27 +116,7 @@ after(async () => {
 
 /** framemd5 lines as [pts in seconds, hash] for one stream of `input`. */
 async function frames(input: string, map: string, copy = false): Promise<[number, string][]> {
-  const r = await run("ffmpeg", [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-i",
-    input,
-    "-map",
-    map,
-    ...(copy ? ["-c", "copy"] : []),
-    "-f",
-    "framemd5",
-    "-",
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-  const text = new TextDecoder().decode(r.stdout);
-  const tb = /#tb 0: (\d+)\/(\d+)/.exec(text)!;
-  const scale = Number(tb[1]) / Number(tb[2]);
-  return text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
-    const f = l.split(",").map((s) => s.trim());
-    return [Number(f[2]) * scale, f[5]];
-  });
+  return (await framemd5(input, map, copy)).map((f) => [f.pts, f.hash]);
 }
 
 async function probe(input: string): Promise<{ duration: number; streams: { type: string; start: number }[] }> {

@@ -12,28 +12,19 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchChromium } from "./_chromium.ts";
-import { run } from "./_server.ts";
+import { requireBinary as requireServerBinary, run } from "./_server.ts";
+import { ffmpeg } from "./_ffmpeg.ts";
 import { handleVideo } from "../../src/http/handler.ts";
 import { createFaststartCache, faststart, faststartInfo, isFaststart } from "../../src/media/faststart.ts";
 import { openNative, runtime, startServer, type TestServer } from "../helpers/server.ts";
 import { parseMultipart } from "../helpers/multipart_parse.ts";
 
-const INSTALL = "apt-get install -y ffmpeg chromium";
 /** Fails (never skips) when a binary is missing. */
-function requireBinary(name: string): void {
-  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
-  if (found.status !== 0 || !found.stdout.trim()) assert.fail(`missing ${name}: ${INSTALL}`);
-}
-
-async function ffmpeg(...args: string[]): Promise<void> {
-  const r = await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args]);
-  assert.equal(r.status, 0, `ffmpeg ${args.join(" ")}: ${r.stderr}`);
-}
+const requireBinary = (name: string) => requireServerBinary(name, "ffmpeg chromium");
 
 const DIR = mkdtempSync(join(tmpdir(), "ranged-faststart-"));
 const at = (name: string) => join(DIR, name);

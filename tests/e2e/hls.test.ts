@@ -6,27 +6,18 @@
 // the audio packets must be one unbroken run of the source's.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Parser } from "m3u8-parser";
-import { run } from "./_server.ts";
+import { requireBinary as requireServerBinary, run } from "./_server.ts";
+import { ffmpeg, framemd5 } from "./_ffmpeg.ts";
 import { serveHls } from "../../src/media/hls/serve_hls.ts";
 import { openNative, runtime, startServer, type TestServer } from "../helpers/server.ts";
 import { launchChromium } from "./_chromium.ts";
 import type { Browser, Page } from "playwright-core";
 
-const INSTALL = "apt-get install -y ffmpeg chromium";
-function requireBinary(name: string): void {
-  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
-  if (found.status !== 0 || !found.stdout.trim()) assert.fail(`missing ${name}: ${INSTALL}`);
-}
-
-async function ffmpeg(...args: string[]): Promise<void> {
-  const r = await run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", ...args]);
-  assert.equal(r.status, 0, `ffmpeg ${args.join(" ")}: ${r.stderr}`);
-}
+const requireBinary = (name: string) => requireServerBinary(name, "ffmpeg chromium");
 
 const DIR = mkdtempSync(join(tmpdir(), "ranged-hls-"));
 const at = (name: string) => join(DIR, name);
@@ -105,24 +96,7 @@ after(async () => {
 
 /** The hash column of `ffmpeg -f framemd5` for the given input and stream selection. */
 async function frameHashes(input: string, map: string, copy = false): Promise<string[]> {
-  const r = await run("ffmpeg", [
-    "-hide_banner",
-    "-loglevel",
-    "error",
-    "-i",
-    input,
-    "-map",
-    map,
-    ...(copy ? ["-c", "copy"] : []),
-    "-f",
-    "framemd5",
-    "-",
-  ]);
-  assert.equal(r.status, 0, `ffmpeg framemd5 of ${input}: ${r.stderr}`);
-  // Columns: stream, dts, pts, duration, size, hash, then side data (the AAC priming packet's skip count) if any.
-  return new TextDecoder().decode(r.stdout).split("\n").filter((l) => l && !l.startsWith("#")).map((l) =>
-    l.split(",")[5].trim()
-  );
+  return (await framemd5(input, map, copy)).map((f) => f.hash);
 }
 
 // deno-lint-ignore no-explicit-any
