@@ -335,6 +335,13 @@ describe("Chromium", () => {
           if (d.fatal) w.fatal = d.details;
         });
         hls.on(w.Hls.Events.LEVEL_SWITCHED, (_: unknown, d: { level: number }) => w.switched.push(d.level));
+        // LEVEL_SWITCHED waits for playback to reach the new level's first fragment; a fragment of
+        // that level in the buffer is the switch as the server sees it, and comes first.
+        w.buffered = [];
+        hls.on(
+          w.Hls.Events.FRAG_BUFFERED,
+          (_: unknown, d: { frag: { level: number } }) => w.buffered.push(d.frag.level),
+        );
         hls.loadSource(src);
         hls.attachMedia(video);
       }
@@ -405,13 +412,29 @@ describe("Chromium", () => {
     const before = await page.evaluate(() => document.querySelector("video")!.currentTime);
     await page.evaluate(() => {
       (window as unknown as { hls: { currentLevel: number } }).hls.currentLevel = 1;
+      document.querySelector("video")!.play().catch(() => {});
     });
-    await page.waitForFunction(() => (window as unknown as { switched: number[] }).switched.includes(1), null, {
-      timeout: 30_000,
-    });
+    const state = () =>
+      page.evaluate(() => {
+        const w = window as unknown as { switched: number[]; buffered: number[]; fatal: unknown };
+        const v = document.querySelector("video")!;
+        return JSON.stringify({ switched: w.switched, buffered: w.buffered, fatal: w.fatal, t: v.currentTime });
+      });
+    await page.waitForFunction(
+      () => {
+        const w = window as unknown as { switched: number[]; buffered: number[] };
+        return w.switched.includes(1) || w.buffered.includes(1);
+      },
+      null,
+      { timeout: 30_000 },
+    ).catch(async (err) => assert.fail(`no level-1 fragment: ${await state()}; ${err}`));
     await page.waitForFunction((t) => document.querySelector("video")!.currentTime > t + 2, before, {
       timeout: 30_000,
-    });
+    }).catch(async (err) => assert.fail(`did not play on after the switch: ${await state()}; ${err}`));
+    assert.ok(
+      await page.evaluate(() => (window as unknown as { buffered: number[] }).buffered.includes(1)),
+      `level 1 was buffered: ${await state()}`,
+    );
     const fatal = await page.evaluate(() => (window as unknown as { fatal: unknown }).fatal);
     assert.equal(fatal, null);
     assert.equal(await page.evaluate(() => document.querySelector("video")!.error), null);
