@@ -36,6 +36,8 @@ before(async () => {
   mkdirSync(join(WWW, "norange"));
   place("clip.mp4", CLIP);
   place("movie.mp4", MOVIE);
+  // Only the seek test reads it: a probe of an earlier test, cut short and logged late, cannot land among its lines.
+  place("seek.mp4", MOVIE);
   place("norange/movie.mp4", MOVIE);
   place("empty.mp4", new Uint8Array(0));
   place("big.mp4", new Uint8Array(64 * MiB).fill(9));
@@ -151,12 +153,11 @@ describe(`fromUrl over nginx (${runtime})`, () => {
   });
 
   test("a seek costs one origin request of the right bytes", async () => {
-    const mark = nginx.log().length;
-    const { res, body } = await get("/movie.mp4", { range: "bytes=5000000-5000999" });
+    const { res, body } = await get("/seek.mp4", { range: "bytes=5000000-5000999" });
     assert.equal(res.status, 206);
     assert.deepEqual(body, MOVIE.subarray(5000000, 5001000));
-    const lines = (await logLines(nginx, () => true, mark + 1)).slice(mark);
-    assert.deepEqual(lines.map((l) => l.split('"')[1]), ["bytes=5000000-5000999"]);
+    const lines = await logLines(nginx, (l) => l.includes(" /seek.mp4 "), 1);
+    assert.deepEqual(lines.map((l) => l.split('"')[1]), ["bytes=5000000-5000999"], "one origin request, the seek's");
   });
 
   test("an origin that ignores Range: one 200 stream serves the whole read", async () => {
