@@ -50,12 +50,15 @@ export const PLAY_AND_SEEK = `async (src) => {
   return out;
 }`;
 
-/** Makes a moov-at-end H.264/AAC MP4 of about 30 MB (noise defeats compression) with Debian's ffmpeg. */
-export function makeBigMoovAtEnd(path: string): void {
+/**
+ * Makes a moov-at-end H.264/AAC MP4 of about 1 MB a second (noise defeats
+ * compression; 30 MB by default) with Debian's ffmpeg.
+ */
+export function makeBigMoovAtEnd(path: string, seconds = 30): void {
   const r = spawnSync("ffmpeg", [
     ...["-hide_banner", "-loglevel", "error", "-y"],
-    ...["-f", "lavfi", "-i", "testsrc2=duration=30:size=640x360:rate=25"],
-    ...["-f", "lavfi", "-i", "sine=frequency=440:duration=30"],
+    ...["-f", "lavfi", "-i", `testsrc2=duration=${seconds}:size=640x360:rate=25`],
+    ...["-f", "lavfi", "-i", `sine=frequency=440:duration=${seconds}`],
     ...["-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "8M", "-pix_fmt", "yuv420p"],
     ...["-c:a", "aac", "-shortest", path],
   ], { encoding: "utf8" });
