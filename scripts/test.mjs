@@ -42,6 +42,12 @@ if (e2e) {
     "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so": "gstreamer1.0-libav",
     "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so": "gstreamer1.0-plugins-good",
     "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so": "gstreamer1.0-plugins-bad",
+    "firefox-esr": "firefox-esr",
+    // H.264/AAC decoding for Firefox, loaded at run time.
+    "/usr/lib/x86_64-linux-gnu/libavcodec.so.59": "libavcodec59",
+    mpv: "mpv",
+    aria2c: "aria2",
+    wget: "wget",
   };
   const path = `${process.env.PATH ?? ""}:/usr/sbin:/sbin`;
   const missing = Object.keys(needs).filter((b) =>

@@ -83,7 +83,9 @@ function checkPacedStart(
   );
   // An engine buffers a few MB before it plays; without Content-Length WebKit waits for the whole file.
   const sent = watcher.sentBy(`/${name}`, out.startedAt);
-  console.log(`${engine} on ${server.runtime}: ${name} (${size} bytes) started in ${out.startedMs} ms, ${sent} bytes sent by then`);
+  console.log(
+    `${engine} on ${server.runtime}: ${name} (${size} bytes) started in ${out.startedMs} ms, ${sent} bytes sent by then`,
+  );
   assert.ok(sent > 0, `${name}: the server's range map reported nothing before playback began`);
   assert.ok(sent < size / 2, `${name}: playback began only after ${sent} of ${size} bytes were sent`);
 }

@@ -26,7 +26,16 @@ after(async () => {
 /** Runs `wget -c` for `name` into OUT, where `partial` already lies under the same name. */
 async function resume(name: string, partial: Uint8Array): Promise<Uint8Array> {
   writeFileSync(join(OUT, name), partial);
-  const r = await run("wget", ["--no-config", "-c", "-q", "--tries=1", "--timeout=30", "-P", OUT, `${server!.url}${name}`]);
+  const r = await run("wget", [
+    "--no-config",
+    "-c",
+    "-q",
+    "--tries=1",
+    "--timeout=30",
+    "-P",
+    OUT,
+    `${server!.url}${name}`,
+  ]);
   assert.equal(r.status, 0, `wget -c ${name}: ${r.stderr}`);
   return new Uint8Array(readFileSync(join(OUT, name)));
 }
