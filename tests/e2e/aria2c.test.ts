@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { patternBytes } from "../helpers/counting_file.ts";
 import { makeBigMoovAtEnd } from "./_playback.ts";
 import { eventually, partials, requireBinary, run, startServer, type TestServer } from "./_server.ts";
 
@@ -18,26 +19,14 @@ const DIR = mkdtempSync(join(tmpdir(), "ranged-aria2c-"));
 const OUT = mkdtempSync(join(tmpdir(), "ranged-aria2c-out-"));
 let server: TestServer | undefined;
 
-/** `n` bytes from a seeded xorshift32: no two 1 MiB pieces alike, so a piece in the wrong place shows. */
-function seededBytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 before(async () => {
   requireBinary("aria2c", PACKAGES);
   requireBinary("ffmpeg", PACKAGES);
+  // Seeded xorshift bytes: no two 1 MiB pieces alike, so a piece put in the wrong place shows.
   console.log(`aria2c: seed ${SEED}`);
-  writeFileSync(join(DIR, "noise.bin"), seededBytes(8 << 20, SEED));
+  writeFileSync(join(DIR, "noise.bin"), patternBytes(8 << 20, SEED));
   makeBigMoovAtEnd(join(DIR, "moov_at_end.mp4"), 8);
   // 2 MB/s per response: one connection cannot take the whole file before the others open theirs.
   server = await startServer(["--throttle", "2m"], DIR);
