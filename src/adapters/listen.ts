@@ -83,7 +83,10 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
   const guarded = guard(handler, allow);
 
   if (runtime === "deno") {
-    const server = (globalThis as { Deno?: DenoLike }).Deno!.serve({ port, hostname, onListen: () => {} }, guarded);
+    const server: DenoServer = (globalThis as { Deno?: DenoLike }).Deno!.serve(
+      { port, hostname, onListen: () => {} },
+      (req) => withoutHostOnDeno(req, server.addr.port) ? plain(400, "Bad Request") : guarded(req),
+    );
     return {
       runtime,
       port: server.addr.port,
@@ -139,6 +142,18 @@ function guard(handler: FetchHandler, allow: readonly string[]): FetchHandler {
       return plain(500, "Internal Server Error");
     }
   };
+}
+
+/**
+ * Whether Deno.serve (2.9) received this request without a Host header:
+ * it then makes the URL up as `http://localhost:PORT/…` and lets an
+ * HTTP/1.1 request through, which RFC 9112 §3.2 says must get 400. The
+ * version is not exposed, so an HTTP/1.0 request without Host gets 400 here
+ * too (Node and Bun serve it), and so does an h2c request whose
+ * `:authority` is exactly `localhost:PORT` (HTTP/2 requests carry no Host).
+ */
+function withoutHostOnDeno(req: Request, port: number): boolean {
+  return !req.headers.has("host") && req.url.startsWith(`http://localhost:${port}/`);
 }
 
 function plain(status: number, message: string): Response {
