@@ -89,13 +89,34 @@ function firstDifference(got: Uint8Array, want: Uint8Array): number {
   return -1;
 }
 
+/**
+ * The one known exception, measured on Bun 1.4.4 with Linux 6.18 (ext4):
+ * sendfile queues page-cache pages in the socket by reference, and
+ * truncating a file zeroes the rest of the page (a large folio, up to 2 MiB)
+ * holding the new end, bytes already queued included. So from the new end
+ * to the next 2 MiB boundary a Bun.file body may carry zeros; no user-space
+ * check can take back bytes the kernel already holds (nginx with sendfile
+ * does the same). `body` starts at file offset `start`; zeros there are
+ * replaced by the file's bytes in a copy, everything else must still match.
+ */
+function withoutFolioZeros(body: Uint8Array, want: Uint8Array, start: number, newEnd: number): Uint8Array {
+  const out = body.slice();
+  const folioEnd = Math.ceil(newEnd / (2 * MiB)) * 2 * MiB;
+  for (let at = Math.max(newEnd, start); at < Math.min(folioEnd, start + body.length); at++) {
+    if (out[at - start] === 0) out[at - start] = want[at - start];
+  }
+  return out;
+}
+
 describe(`files truncated while streaming (${runtime})`, () => {
   for (const kind of ["portable", "native"] as const) {
     for (
-      const [label, range, start, truncateTo] of [
-        ["full GET, truncated to half", undefined, 0, BIG_SIZE / 2],
-        ["range from 1 MiB, truncated to 0", `bytes=${MiB}-`, MiB, 0],
-        ["multipart, truncated inside the second part", `bytes=0-99,${8 * MiB}-`, 0, 8 * MiB + 12345],
+      const [label, range, start, truncateTo, sentFirst] of [
+        ["full GET, truncated to half", undefined, 0, BIG_SIZE / 2, 1],
+        ["range from 1 MiB, truncated to 0", `bytes=${MiB}-`, MiB, 0, 1],
+        ["multipart, truncated inside the second part", `bytes=0-99,${8 * MiB}-`, 0, 8 * MiB + 12345, 1],
+        // 512 KiB received, so the new end lies among bytes the server already queued.
+        ["full GET, truncated to 1 MiB + 12345 after 512 KiB", undefined, 0, MiB + 12345, MiB / 2],
       ] as const
     ) {
       test(`${kind} adapter (${kind === "native" ? nativeName : "node:fs"}): ${label}: the body ends early, never pads, never hangs`, async () => {
@@ -105,13 +126,16 @@ describe(`files truncated while streaming (${runtime})`, () => {
         const ex = new RawExchange(server.port, getRequest(`/${kind}/${name}`, range ? { range } : {}));
         const head = await ex.head;
         assert.equal(head.status, range ? 206 : 200);
-        await ex.waitForBody(1);
+        await ex.waitForBody(sentFirst);
         ex.pause();
         truncateSync(path, truncateTo);
         ex.resume();
-        const timer = setTimeout(() => ex.destroy(), 20_000);
+        // A hang guard, not a speed limit: the server must cut the connection itself.
+        let hung = false;
+        const timer = setTimeout(() => (hung = true, ex.destroy()), 20_000);
         await ex.closed;
         clearTimeout(timer);
+        assert.equal(hung, false, "the server never ended the response");
         const body = ex.body();
         const announced = head.headers.has("content-length") ? Number(head.headers.get("content-length")) : undefined;
         assert.equal(ex.complete, false, `a ${body.length}-byte body arrived complete after truncation`);
@@ -126,7 +150,10 @@ describe(`files truncated while streaming (${runtime})`, () => {
           assert.equal(firstDifference(body.subarray(dataAt), BIG.subarray(8 * MiB)), -1, "second part bytes");
           assert.ok(body.length - dataAt < BIG_SIZE - 8 * MiB, "second part not complete");
         } else {
-          assert.equal(firstDifference(body, BIG.subarray(start)), -1, "bytes differ from the file (zero padding?)");
+          const want = BIG.subarray(start);
+          const sendfile = kind === "native" && runtime === "bun";
+          const got = sendfile ? withoutFolioZeros(body, want, start, truncateTo) : body;
+          assert.equal(firstDifference(got, want), -1, "bytes differ from the file (zero padding?)");
         }
       });
     }
