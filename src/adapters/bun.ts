@@ -3,6 +3,12 @@
  * and Bun sends Blob slices with sendfile, with an exact Content-Length
  * (a ReadableStream body loses it on Bun 1.4: oven-sh/bun#10507).
  *
+ * sendfile hands page-cache pages to the socket by reference: a file
+ * truncated in place while it is being sent can deliver zeros from its new
+ * end to the next page boundary (up to 2 MiB with large folios, measured in
+ * docs/HARDENING.md) before the connection is cut. Use `@ranged/video/fs`
+ * (which copies) where files may shrink in place while served.
+ *
  * @module
  */
 
