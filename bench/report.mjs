@@ -168,7 +168,10 @@ export function buildReport(doc) {
   const missed = targets.filter((t) => t.status === "missed").length;
 
   const setup = `${c.mode} mode: ${c.runs} run(s) per (server, scenario), median; wrk -t1 -c${c.connections} ` +
-    `-d${c.duration}s (E: -d${c.eDuration}s per file); big file ${c.bigFile}; D: ${c.readers} readers at 1 MiB/s, RSS sampled after ${c.window} s`;
+    `-d${c.duration}s (E: -d${c.eDuration}s per file); big file ${c.bigFile}; D: ${c.readers} ` +
+    `${
+      c.readerClient === "raw" ? "raw-socket readers" : "curl readers (`--limit-rate 1M`)"
+    } at 1 MiB/s, RSS sampled after ${c.window} s`;
   const lts = Object.entries(m.versions).filter(([k]) => /^node\d+$/.test(k)).map(([k, v]) => `${k}: Node ${v}, `);
   const machine = `${m.nproc} × ${m.cpu}, ${m.memGiB} GiB, Linux ${m.kernel}; node: Node ${m.versions.node}, ` +
     lts.join("") +

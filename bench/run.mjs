@@ -48,6 +48,8 @@ const HELP = `usage: npm run bench -- [options]
   --runs N             runs per (server, scenario), median reported (default 3, quick 1)
   --duration S         seconds per wrk run (default 3, and 2 for each of E's two runs; quick 1)
   --readers N          slow readers in D (default 200, quick 50)
+  --reader-client C    D's readers: curl (real curl processes with --limit-rate, default) or raw
+                       (bench/slow_readers.mjs, raw sockets that stop reading when their budget is spent)
   --window S           seconds of slow-reader load before RSS is sampled (default 10, quick 2.5)
   --big-mib N          size of the big file in MiB (default 1024, quick 256)
   --write / --no-write write bench/results.json, bench/chart.svg and README (default: only full unfiltered runs)
@@ -65,6 +67,7 @@ const { values: opt } = parseArgs({
     runs: { type: "string" },
     duration: { type: "string" },
     readers: { type: "string" },
+    "reader-client": { type: "string" },
     window: { type: "string" },
     "big-mib": { type: "string" },
     write: { type: "boolean" },
@@ -92,6 +95,7 @@ const config = {
   eDuration: Number(opt.duration ?? (quick ? 1 : 2)),
   readers: Number(opt.readers ?? (quick ? 50 : 200)),
   readerRate: MiB,
+  readerClient: opt["reader-client"] ?? "curl",
   window: Number(opt.window ?? (quick ? 2.5 : 10)),
   bigMiB: Number(opt["big-mib"] ?? (quick ? 256 : 1024)),
   connections: 64,
@@ -110,6 +114,7 @@ if (unknown.length > 0) {
 const servers = ids ? SERVERS.filter((s) => ids.includes(s.id)) : SERVERS;
 const scenarios = opt.scenario ? opt.scenario.toUpperCase().split(",").map((s) => s.trim()) : SCENARIOS;
 const badScenario = scenarios.filter((s) => !SCENARIOS.includes(s));
+if (!["curl", "raw"].includes(config.readerClient)) fail(`--reader-client is curl or raw, not ${config.readerClient}`);
 if (badScenario.length > 0) fail(`unknown scenario(s): ${badScenario.join(", ")}; known: ${SCENARIOS.join(", ")}`);
 const filtered = ids !== undefined || opt.scenario !== undefined;
 // Only a full, unfiltered run may replace the committed results, chart and
@@ -575,8 +580,10 @@ function summarizeWrk(runs) {
 async function scenarioD(ctx, srv) {
   await sleep(300);
   const idle = groupMemory(srv.pgid).rssMiB;
+  const driver = config.readerClient === "raw" ? ["slow_readers.mjs"] : ["curl_readers.mjs", "--curl", ctx.tools.curl];
   const client = runLoad(ctx, process.execPath, [
-    join(here, "slow_readers.mjs"),
+    join(here, driver[0]),
+    ...driver.slice(1),
     "--port",
     String(srv.port),
     "--path",
