@@ -259,7 +259,7 @@ test("a single-path link: its player page shows only links that open, subtitles 
   assert.match(html, /<span class="brand">/, "the brand is shown, not linked");
   const hlsSrc = /data-hls-play="([^"]+)"/.exec(html)?.[1].replaceAll("&amp;", "&");
   assert.ok(hlsSrc?.startsWith("/movie.mp4/master.m3u8?exp="), `the HLS switch plays a signed master: ${hlsSrc}`);
-  assert.equal(await status(await get(hlsSrc)), 200);
+  assert.equal(await status(await get(hlsSrc!)), 200);
 });
 
 test("index pages show only links that open: links up where the request's scope covers them", async () => {
@@ -302,7 +302,7 @@ test("link from here: a whole-file grant mints a clip link whose signature cover
   assert.equal(answer.status, 200);
   const link = await answer.text();
   assert.match(link, /^\/movie\.mp4\?start=4\.567&exp=\d+&sig=[\w-]{43}$/, link);
-  assert.equal(link.match(/exp=(\d+)/)![1], maker.match(/exp=(\d+)/)![1], "until the page's own expiry");
+  assert.equal(link.match(/exp=(\d+)/)![1], maker!.match(/exp=(\d+)/)![1], "until the page's own expiry");
   const clip = await get(link);
   assert.equal(clip.status, 200);
   assert.equal(clip.headers.get("x-content-start"), "4.000", "from the keyframe at or before 4.567 s");
