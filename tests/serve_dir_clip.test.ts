@@ -86,12 +86,34 @@ test("a moov-at-end .mov is clipped moov-first, with no faststart step", async (
 
 test("the player page offers 'link from here' for clippable files only", async () => {
   const page = await (await get("/movie.mp4?player")).text();
-  assert.match(page, /<button type="button" data-clip-link>Link from here<\/button>/);
-  assert.match(page, /url\.search = "\?start=" \+/, "the script builds a ?start= URL");
-  assert.doesNotMatch(await (await get("/notes.txt?player")).text(), /<button type="button" data-clip-link>/);
+  assert.match(page, /<button type="button" data-clip-link="\/movie\.mp4\?clip-link">Link from here<\/button>/);
+  assert.match(page, /searchParams\.set\("clip-link", /, "the script asks the server for the link");
+  assert.doesNotMatch(await (await get("/notes.txt?player")).text(), /<button type="button" data-clip-link/);
   const off = serveDir(root, { onError, clip: false });
   assert.doesNotMatch(
     await (await get("/movie.mp4?player", undefined, off)).text(),
-    /<button type="button" data-clip-link>/,
+    /<button type="button" data-clip-link/,
   );
+});
+
+test("?clip-link=SECONDS answers the clip's URL, milliseconds kept, extra decimals cut", async () => {
+  for (
+    const [given, link] of [["3.5", "/movie.mp4?start=3.500"], ["0", "/movie.mp4?start=0.000"], [
+      "1.23456",
+      "/movie.mp4?start=1.234",
+    ]]
+  ) {
+    const res = await get(`/movie.mp4?clip-link=${given}`);
+    assert.equal(res.status, 200, given);
+    assert.equal(res.headers.get("cache-control"), "no-store");
+    assert.equal(await res.text(), link, given);
+  }
+  for (const bad of ["", "-1", "abc", "1e3"]) {
+    const res = await get(`/movie.mp4?clip-link=${bad}`);
+    assert.equal(res.status, 400, bad);
+    await res.body?.cancel();
+  }
+  const notes = await get("/notes.txt?clip-link=1");
+  assert.equal(notes.status, 404, "no clips of a text file, so no links to them");
+  await notes.body?.cancel();
 });

@@ -22,6 +22,9 @@ mkdirSync(join(tmp, "sub"));
 writeFileSync(join(tmp, "video.mp4"), VIDEO);
 writeFileSync(join(tmp, "notes.txt"), "plain notes");
 writeFileSync(join(tmp, "sub", "a.mp4"), VIDEO.slice(0, 500));
+writeFileSync(join(tmp, "movie.mp4"), readFileSync(new URL("../samples/testsrc-faststart.mp4", import.meta.url)));
+const VTT = "WEBVTT\n\n00:00:00.500 --> 00:00:09.500\nhello from a sidecar\n";
+writeFileSync(join(tmp, "movie.en.vtt"), VTT);
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Every call the server makes to the file system, by method. */
@@ -181,7 +184,6 @@ function playlistUris(text: string): string[] {
 }
 
 test("HLS: one signed master opens its playlists, init and segments; a segment without the token is refused", async () => {
-  writeFileSync(join(tmp, "movie.mp4"), readFileSync(new URL("../samples/testsrc-faststart.mp4", import.meta.url)));
   // A link to the master alone: the playlists carry a token scoped to the movie's mount point.
   const master = await sign("/movie.mp4/master.m3u8");
   const res = await get(master);
@@ -191,17 +193,21 @@ test("HLS: one signed master opens its playlists, init and segments; a segment w
   let segment: URL | undefined;
   while (queue.length > 0) {
     const u = queue.shift()!;
-    assert.match(u.search, /^\?exp=\d+&scope=\/movie\.mp4&sig=[\w-]{43}$/, u.href);
+    // The sidecar lies beside the movie, outside its mount point: a token of its own, for it alone.
+    const scope = u.pathname === "/movie.en.vtt" ? "/movie\\.en\\.vtt" : "/movie\\.mp4";
+    assert.match(u.search, new RegExp(`^\\?exp=\\d+&scope=${scope}&sig=[\\w-]{43}$`), u.href);
     const child = await get(u.pathname + u.search);
     assert.equal(child.status, 200, u.href);
     fetched.push(u.pathname);
     if (u.pathname.endsWith(".m3u8")) queue.push(...playlistUris(await child.text()).map((c) => new URL(c, u)));
+    else if (u.pathname.endsWith(".vtt")) assert.equal(await child.text(), VTT, "the sidecar's bytes");
     else {
       if (u.pathname.endsWith(".m4s")) segment ??= u;
       assert.ok((await child.arrayBuffer()).byteLength > 0, u.href);
     }
   }
   assert.ok(fetched.some((p) => p.endsWith("init.mp4")) && segment, `init and segments reached: ${fetched}`);
+  assert.ok(fetched.includes("/movie.en.vtt"), `the subtitle rendition reached its WebVTT file: ${fetched}`);
   assert.equal(await status(await get(segment.pathname)), 403, "a segment without the token");
   const bad = segment.pathname + segment.search.replace(/sig=./, (m) => m.endsWith("A") ? "sig=B" : "sig=A");
   assert.equal(await status(await get(bad)), 403, "a segment with one byte of the token changed");
@@ -216,4 +222,93 @@ test("HLS: one signed master opens its playlists, init and segments; a segment w
     reused.endsWith(folderWide.slice(folderWide.indexOf("?"))),
     `a covering token is passed on as is: ${reused}`,
   );
+});
+
+/**
+ * Fetches every href and src of a signed page and asserts the gate lets
+ * each through (not 403; sub/a.mp4 is no real MP4, so its HLS master is an
+ * honest 422): a page shows no link its viewer could not open. The event
+ * stream is opened and closed at once.
+ */
+async function everyLinkOpens(html: string, what: string): Promise<string[]> {
+  const hrefs = links(html);
+  for (const href of hrefs) {
+    const controller = new AbortController();
+    const res = await get(href, { signal: controller.signal });
+    assert.ok(
+      res.status === 200 || (res.status === 422 && href.startsWith("/sub/a.mp4/")),
+      `${what}: ${href} ${res.status}`,
+    );
+    controller.abort();
+    await res.body?.cancel().catch(() => {});
+  }
+  return hrefs;
+}
+
+test("a single-path link: its player page shows only links that open, subtitles and HLS included", async () => {
+  const page = await get(`${await sign("/movie.mp4")}&player`);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  const hrefs = await everyLinkOpens(html, "player page");
+  const track = hrefs.find((h) => h.startsWith("/movie.en.vtt?"));
+  assert.ok(track, `the <track> is signed: ${hrefs.join(" ")}`);
+  assert.match(track, /^\/movie\.en\.vtt\?exp=\d+&scope=\/movie\.en\.vtt&sig=/);
+  assert.equal(await (await get(track)).text(), VTT);
+  assert.ok(hrefs.some((h) => h.startsWith("/movie.mp4/master.m3u8?exp=")), "the HLS master link is signed");
+  assert.ok(!hrefs.some((h) => h === "/" || h.startsWith("/?")), "no link up: the path link opens nothing above");
+  assert.match(html, /<span class="brand">/, "the brand is shown, not linked");
+  const hlsSrc = /data-hls-play="([^"]+)"/.exec(html)?.[1].replaceAll("&amp;", "&");
+  assert.ok(hlsSrc?.startsWith("/movie.mp4/master.m3u8?exp="), `the HLS switch plays a signed master: ${hlsSrc}`);
+  assert.equal(await status(await get(hlsSrc!)), 200);
+});
+
+test("index pages show only links that open: links up where the request's scope covers them", async () => {
+  const pathOnly = await (await get(await sign("/sub/"))).text();
+  const hrefs = await everyLinkOpens(pathOnly, "index by path link");
+  assert.ok(!hrefs.some((h) => h.startsWith("../") || h === "/" || h.startsWith("/?")), hrefs.join(" "));
+  assert.ok(pathOnly.includes(`<span>../</span>`), "the parent is named, not linked");
+  const wide = await (await get(await sign("/sub/", { scope: "/" }))).text();
+  const up = (await everyLinkOpens(wide, "index by a scope over the root")).filter((h) =>
+    h.startsWith("../?") || h.startsWith("/?")
+  );
+  assert.ok(up.length >= 2, `parent and breadcrumbs are linked, signed: ${up.join(" ")}`);
+  const player = await (await get(`${await sign("/sub/a.mp4", { scope: "/sub" })}&player`)).text();
+  const crumbs = await everyLinkOpens(player, "player page by a folder scope");
+  assert.ok(crumbs.some((h) => h.startsWith("/sub/?exp=")), `the folder crumb is linked: ${crumbs.join(" ")}`);
+  assert.ok(!crumbs.some((h) => h === "/" || h.startsWith("/?")), "the root crumb is not");
+});
+
+test("a clip link opens its clip and nothing more: no page, no playlist, no other clip minted from it", async () => {
+  const clip = await sign("/movie.mp4", { params: { start: 2, end: 6 } });
+  const res = await get(clip);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("x-content-start"), "2.000");
+  await res.body?.cancel();
+  const query = clip.slice(clip.indexOf("?") + 1);
+  for (
+    const path of [`${clip}&player`, `${clip}&clip-link=0`, `/movie.mp4/master.m3u8?${query}`, `/?${query}`]
+  ) {
+    const r = await get(path);
+    assert.equal(r.status, 403, path);
+    assert.equal(await r.text(), "Forbidden");
+  }
+});
+
+test("link from here: a whole-file grant mints a clip link whose signature covers its start", async () => {
+  const page = await (await get(`${await sign("/movie.mp4")}&player`)).text();
+  const maker = /data-clip-link="([^"]+)"/.exec(page)?.[1].replaceAll("&amp;", "&");
+  assert.ok(maker?.startsWith("/movie.mp4?clip-link&exp="), `the control asks with the page's token: ${maker}`);
+  const answer = await get(`${maker}`.replace("clip-link", "clip-link=4.56789"));
+  assert.equal(answer.status, 200);
+  const link = await answer.text();
+  assert.match(link, /^\/movie\.mp4\?start=4\.567&exp=\d+&sig=[\w-]{43}$/, link);
+  assert.equal(link.match(/exp=(\d+)/)![1], maker!.match(/exp=(\d+)/)![1], "until the page's own expiry");
+  const clip = await get(link);
+  assert.equal(clip.status, 200);
+  assert.equal(clip.headers.get("x-content-start"), "4.000", "from the keyframe at or before 4.567 s");
+  await clip.body?.cancel();
+  for (const widened of [link.replace("start=4.567", "start=0"), link.replace("&exp", "&end=9&exp")]) {
+    assert.equal(await status(await get(widened)), 403, widened);
+  }
+  assert.equal(await status(await get("/movie.mp4?clip-link=1")), 403, "no token, no link");
 });

@@ -56,6 +56,7 @@ box-shadow:0 10px 30px rgba(0,0,0,.35)}
 .card .name{font-weight:650;color:var(--text);word-break:break-all}
 .card .chips{margin:8px 0 10px}
 .open{font-size:13px;font-weight:600}
+button.open{font-family:inherit;color:var(--accent2);background:none;border:0;padding:0 0 0 12px;cursor:pointer}
 .map{display:block;width:100%;height:34px}.map.big{height:86px}
 .stats{font-size:12.5px;color:var(--muted);margin-top:6px;font-variant-numeric:tabular-nums}
 .list{margin-top:30px;background:var(--panel);border:1px solid var(--line);border-radius:var(--radius);padding:16px 18px}
@@ -132,22 +133,44 @@ export const PLAYER_JS: string = String.raw`
       if (m && isFinite(m.duration)) { m.currentTime = m.duration * Number(b.dataset.seek); m.play().catch(() => {}); }
     });
   }
-  // "Link from here": a ?start= clip of this file from the current time, shown and copied.
+  // "Link from here": the server's URL of the clip from the current time (signed when links must be), shown and copied.
   const clipButton = document.querySelector("[data-clip-link]");
   if (clipButton) clipButton.addEventListener("click", () => {
     const m = document.querySelector(".stage video,.stage audio");
-    const panel = document.querySelector("[data-file]");
-    if (!m || !panel) return;
-    const url = new URL(panel.dataset.file, location.href);
-    url.search = "?start=" + (Math.floor(m.currentTime * 1000) / 1000).toFixed(3);
-    const a = document.querySelector("[data-clip-url]");
-    a.href = url.href;
-    a.textContent = url.href;
-    a.hidden = false;
+    if (!m) return;
+    const maker = new URL(clipButton.dataset.clipLink, location.href);
+    maker.searchParams.set("clip-link", (Math.floor(m.currentTime * 1000) / 1000).toFixed(3));
     const note = document.querySelector("[data-clip-note]");
     const say = (t) => { if (note) note.textContent = t; };
-    if (navigator.clipboard) navigator.clipboard.writeText(url.href).then(() => say("copied"), () => say(""));
+    fetch(maker, { cache: "no-store" }).then((r) => r.ok ? r.text() : Promise.reject(new Error(String(r.status)))).then((link) => {
+      const href = new URL(link, location.href).href;
+      const a = document.querySelector("[data-clip-url]");
+      a.href = href;
+      a.textContent = href;
+      a.hidden = false;
+      say("");
+      if (navigator.clipboard) navigator.clipboard.writeText(href).then(() => say("copied"), () => {});
+    }, (e) => say("no link: " + e.message));
   });
+  // Play via HLS where the browser plays it natively; the same time and play state after the switch.
+  const hlsButton = document.querySelector("[data-hls-play]");
+  const stageVideo = document.querySelector(".stage video");
+  if (hlsButton && stageVideo && stageVideo.canPlayType("application/vnd.apple.mpegurl")) {
+    const fileSrc = stageVideo.getAttribute("src");
+    stageVideo.dataset.source = "file";
+    hlsButton.hidden = false;
+    hlsButton.addEventListener("click", () => {
+      const toHls = stageVideo.dataset.source !== "hls", t = stageVideo.currentTime, playing = !stageVideo.paused;
+      stageVideo.addEventListener("loadedmetadata", () => {
+        if (t > 0) stageVideo.currentTime = t;
+        if (playing) stageVideo.play().catch(() => {});
+      }, { once: true });
+      stageVideo.src = toHls ? hlsButton.dataset.hlsPlay : fileSrc;
+      stageVideo.dataset.source = toHls ? "hls" : "file";
+      hlsButton.textContent = toHls ? "Play the file" : "Play via HLS";
+    });
+    if (location.hash === "#hls") hlsButton.click();
+  }
   const stageMedia = document.querySelector(".stage video,.stage audio");
   if (stageMedia) stageMedia.addEventListener("loadedmetadata", () => {
     const d = document.querySelector("[data-duration]");

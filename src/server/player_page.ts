@@ -7,6 +7,7 @@
  * @module
  */
 
+import { scopeCovers } from "../access/canonical.ts";
 import { escapeHtml, jsonForScript } from "./html.ts";
 import { PLAYER_CSS, PLAYER_JS } from "./player_assets.ts";
 
@@ -26,7 +27,12 @@ export interface PageFile {
   readonly faststart?: boolean;
   /** URL path of the file's HLS master playlist, when HLS is on for it. */
   readonly hls?: string;
-  /** Sidecar WebVTT files (`movie.en.vtt` next to `movie.mp4`), shown as `<track>`s on the player page. */
+  /**
+   * Sidecar WebVTT files (`movie.en.vtt` next to `movie.mp4`), shown as
+   * `<track>`s on the player page; `src` as given, with its own signature
+   * when the server requires them (the page adds none: a sidecar lies
+   * outside the file's scope).
+   */
   readonly subtitles?: readonly { readonly src: string; readonly label: string; readonly language?: string }[];
   /** True when `?start=` clips of the file are served: the player page offers a "link from here". */
   readonly clip?: boolean;
@@ -62,10 +68,17 @@ export interface PageContext {
   readonly segments: readonly string[];
   /**
    * Signature parameters (`exp=…&sig=…`) appended to every link to what the
-   * page shows, when the server requires signed URLs. Links up (parent,
-   * breadcrumbs) get none: a page never opens more than it was opened with.
+   * page shows, when the server requires signed URLs. A page never opens
+   * more than it was opened with: links up (parent, breadcrumbs) are shown
+   * only where {@linkcode PageContext.up} opens them.
    */
   readonly linkQuery?: string;
+  /**
+   * With `linkQuery`: the scope of the page's own signed request and its
+   * query, which links up carry when the scope covers them. Absent: no
+   * links up are shown (a single-path link opens nothing above its file).
+   */
+  readonly up?: { readonly scope: string; readonly query: string };
 }
 
 /**
@@ -102,7 +115,13 @@ export function renderIndexPage(ctx: PageContext, files: readonly PageFile[], di
 </article>`;
   }).join("\n");
   const links = [
-    ...(ctx.segments.length ? [`<li><a href="../">../</a><span class="size">parent</span></li>`] : []),
+    ...(ctx.segments.length
+      ? [
+        `<li>${
+          upLink(encodeDir(ctx.segments.slice(0, -1)), "../", ctx, { href: "../" })
+        }<span class="size">parent</span></li>`,
+      ]
+      : []),
     ...dirs.map((d) =>
       `<li><a href="${escapeHtml(signed(d.path, ctx))}">${escapeHtml(d.name)}/</a><span class="size">folder</span></li>`
     ),
@@ -146,10 +165,10 @@ export function renderPlayerPage(ctx: PageContext, file: PageFile): string {
     kind === "video" ? `<span class="chip" data-resolution>…</span>` : ""
   }</div>
 <div class="stage"><${kind} controls preload="auto" playsinline src="${escapeHtml(mediaSrc(file, ctx))}">${
-    trackElements(file, ctx)
-  }</${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file, ctx)}</div>` : ""}
+    trackElements(file)
+  }</${kind}></div>${file.hls ? `<div class="stats">${hlsLink(file, ctx)}${hlsSwitch(file, kind, ctx)}</div>` : ""}
 <div class="seek"><span>Jump to</span>${seeks}<span>· then watch which bytes the browser asks for</span></div>${
-    file.clip ? CLIP_LINK : ""
+    file.clip ? clipLink(file, ctx) : ""
   }
 <section class="panel" data-file="${escapeHtml(file.path)}">
 <div class="panel-head"><h2>Bytes sent to this viewer</h2><div class="stats" data-stats></div></div>
@@ -165,9 +184,30 @@ aborted rows are normal.${layoutHint(file)}</p>`;
   return page(ctx, file.name, body, [file]);
 }
 
-/** The "link from here" control: copies a `?start=` clip URL for the current time (player_assets.ts wires it). */
-const CLIP_LINK = `<div class="seek"><button type="button" data-clip-link>Link from here</button>` +
-  `<a class="open" data-clip-url hidden></a><span data-clip-note></span></div>`;
+/**
+ * The "link from here" control: shows and copies a `?start=` clip URL for
+ * the current time (player_assets.ts wires it). The server makes the URL
+ * (`FILE?clip-link=SECONDS`, see routes/clip_link.ts): under signed URLs
+ * only it can sign the clip's `start`.
+ */
+function clipLink(file: PageFile, ctx: PageContext): string {
+  const maker = signed(`${file.path}?clip-link`, ctx);
+  return `<div class="seek"><button type="button" data-clip-link="${escapeHtml(maker)}">Link from here</button>` +
+    `<a class="open" data-clip-url hidden></a><span data-clip-note></span></div>`;
+}
+
+/**
+ * A source switch to the file's HLS master, for browsers that play HLS
+ * natively (Safari, Chromium): hidden until the script finds
+ * `canPlayType("application/vnd.apple.mpegurl")` truthy; `#hls` in the
+ * page URL switches at once.
+ */
+function hlsSwitch(file: PageFile, kind: "video" | "audio", ctx: PageContext): string {
+  if (!file.hls || kind !== "video") return "";
+  return ` <button type="button" class="open" data-hls-play="${
+    escapeHtml(signed(file.hls, ctx))
+  }" hidden>Play via HLS</button>`;
+}
 
 function page(ctx: PageContext, title: string, body: string, files: readonly PageFile[]): string {
   const data = {
@@ -179,8 +219,8 @@ function page(ctx: PageContext, title: string, body: string, files: readonly Pag
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)} · ranged</title><style nonce="${nonce}">${PLAYER_CSS}</style></head>
-<body><header class="top"><a class="brand" href="/"><i></i>ranged</a><nav class="crumbs">${
-    crumbs(ctx.segments)
+<body><header class="top">${upLink("/", "<i></i>ranged", ctx, { cls: "brand" })}<nav class="crumbs">${
+    crumbs(ctx)
   }</nav><span class="live" id="live">connecting…</span></header>
 <main>${body}</main>
 <footer>Served with byte ranges (RFC 9110) by ranged · live map over Server-Sent Events</footer>
@@ -188,14 +228,33 @@ function page(ctx: PageContext, title: string, body: string, files: readonly Pag
 <script nonce="${nonce}">${PLAYER_JS}</script></body></html>`;
 }
 
-function crumbs(segments: readonly string[]): string {
-  let href = "/";
-  const parts = [`<a href="/">/</a>`];
-  for (const s of segments) {
-    href += encodeURIComponent(s) + "/";
-    parts.push(`<a href="${escapeHtml(href)}">${escapeHtml(s)}</a> /`);
-  }
+function crumbs(ctx: PageContext): string {
+  const parts = [upLink("/", "/", ctx)];
+  ctx.segments.forEach((s, i) =>
+    parts.push(`${upLink(encodeDir(ctx.segments.slice(0, i + 1)), escapeHtml(s), ctx)} /`)
+  );
   return parts.join(" ");
+}
+
+/** `/a/b/` for the segments `["a", "b"]`. */
+function encodeDir(segments: readonly string[]): string {
+  return "/" + segments.map((s) => encodeURIComponent(s) + "/").join("");
+}
+
+/**
+ * A link up to the folder `path` (canonical) with `label` (HTML), written
+ * as `href` (default `path`): plain without signed URLs; with them,
+ * carrying the page's own query when its scope covers the folder, else the
+ * label alone, never a link that would answer 403.
+ */
+function upLink(path: string, label: string, ctx: PageContext, o: { href?: string; cls?: string } = {}): string {
+  const attr = o.cls ? ` class="${o.cls}"` : "";
+  const href = o.href ?? path;
+  if (ctx.linkQuery === undefined) return `<a${attr} href="${escapeHtml(href)}">${label}</a>`;
+  if (ctx.up && scopeCovers(ctx.up.scope, path)) {
+    return `<a${attr} href="${escapeHtml(`${href}?${ctx.up.query}`)}">${label}</a>`;
+  }
+  return `<span${attr}>${label}</span>`;
 }
 
 function encodeTitle(segments: readonly string[]): string {
@@ -213,9 +272,9 @@ function signed(href: string, ctx: PageContext): string {
 }
 
 /** `<track>` elements for the file's sidecar subtitles; the first is shown by default. */
-function trackElements(file: PageFile, ctx: PageContext): string {
+function trackElements(file: PageFile): string {
   return (file.subtitles ?? []).map((t, i) =>
-    `<track kind="subtitles" src="${escapeHtml(signed(t.src, ctx))}" label="${escapeHtml(t.label)}"${
+    `<track kind="subtitles" src="${escapeHtml(t.src)}" label="${escapeHtml(t.label)}"${
       t.language ? ` srclang="${escapeHtml(t.language)}"` : ""
     }${i === 0 ? " default" : ""}>`
   ).join("");

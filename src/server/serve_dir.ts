@@ -19,6 +19,7 @@ import { resolveTarget, rootResolver } from "./resolve.ts";
 import { cachedDirFs, DEFAULT_PATH_CACHE_MS } from "./path_cache.ts";
 import { notFound, text } from "./responses.ts";
 import type { BuiltinRoute, Route, ServeContext } from "./route.ts";
+import { clipLinkRoute } from "./routes/clip_link.ts";
 import { directoryRoute } from "./routes/directory.ts";
 import { eventsRoute } from "./routes/events.ts";
 import { fileRoute } from "./routes/file.ts";
@@ -40,7 +41,7 @@ const FASTSTART_LIKE = /\.(mp4|m4v|m4a|mov)$/i;
 /** Routes under the built-in prefix, in order. */
 const BUILTIN_ROUTES: readonly BuiltinRoute[] = [eventsRoute];
 /** Routes for paths under the root, in order: the first that answers wins. */
-const ROUTES: readonly Route[] = [directoryRoute, playerRoute, fileRoute, hlsRoute];
+const ROUTES: readonly Route[] = [directoryRoute, playerRoute, clipLinkRoute, fileRoute, hlsRoute];
 
 /**
  * Serves the directory `root`: files with full range and conditional

@@ -62,6 +62,11 @@ export interface SubtitleTrack {
   readonly name: string;
   /** BCP 47 language tag, when known. */
   readonly language?: string;
+  /**
+   * The query appended to `uri` instead of `childQuery`: a sidecar outside
+   * the mount point needs a signed-URL token of its own (`exp=…&sig=…`).
+   */
+  readonly query?: string;
 }
 
 /** GROUP-ID of the subtitle renditions. */
@@ -198,14 +203,15 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
       return text(all, MPD_TYPE, body, `dash-mpd.${version}.${hash(query)}`);
     }
     case "master": {
-      const tag = hash(query + c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language}`).join("\n"));
+      const tag = hash(query + c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language} ${t.query}`).join("\n"));
       return text(all, PLAYLIST_TYPE, master(c), `hls-master.${version}.${tag}`);
     }
     case "subtitles": {
       const track = c.subtitles[resource.track];
       if (track === undefined) return undefined;
-      const body = subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], track.uri + query);
-      return text([0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(track.uri + query)}`);
+      const uri = track.uri + (track.query === undefined ? query : querySuffix(track.query));
+      const body = subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], uri);
+      return text([0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(uri)}`);
     }
     case "media": {
       const uris = hlsUris(names[resource.rendition], query);

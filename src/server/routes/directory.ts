@@ -12,7 +12,7 @@ import { mediaKind, type PageDir, type PageFile, renderIndexPage } from "../play
 import { html, notFound } from "../responses.ts";
 import { exact, type Route, type ServeContext } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
-import { signedPage } from "../access_gate.ts";
+import { forbidden, signedPage } from "../access_gate.ts";
 
 /** Most entries an index lists, by default. */
 const DEFAULT_MAX_ENTRIES = 2000;
@@ -30,6 +30,7 @@ export const directoryRoute: Route = async ({ req, url, target, grant }, ctx) =>
   const { files, dirs } = await listDirectory(ctx, target.real, target.segments);
   // The index opens its folder (and so what it lists) until the request's own expiry.
   const page = await signedPage(ctx.pageContext(target.segments), ctx.access, grant, encodePath(target.segments, true));
+  if (page === undefined) return forbidden();
   return html(req, renderIndexPage(page, files, dirs), page.nonce);
 };
 

@@ -10,10 +10,10 @@
 
 import type { FileLike } from "../../http/file_like.ts";
 import { parseHlsPath } from "../../media/hls/hls_path.ts";
-import { serveHls } from "../../media/hls/serve_hls.ts";
+import { serveHls, type SubtitleTrack } from "../../media/hls/serve_hls.ts";
 import type { Route, ServeContext } from "../route.ts";
 import { type Sidecar, sidecarSubtitles } from "../sidecars.ts";
-import { childQuery, grantCovers } from "../access_gate.ts";
+import { childQuery, forbidden, type Grant } from "../access_gate.ts";
 import { encodePath } from "../safe_path.ts";
 
 /** What HLS packages: MP4 family files (QuickTime included). */
@@ -36,31 +36,34 @@ export const hlsRoute: Route = async ({ req, url, target, grant }, ctx) => {
   if (ctx.options.hls === false || target.rest.length === 0) return undefined;
   const sub = target.rest.join("/");
   const mountSegments = target.segments.slice(0, target.segments.length - target.rest.length);
-  // Built once the route knows it answers: a signed request may cost an HMAC here.
-  const options = async () => ({
-    // The query that opened the playlist (a signed-URL token, scoped to the mount point when the
-    // server requires signatures) follows the player down to every segment.
-    childQuery: await childQuery(ctx.access, grant, url, encodePath(mountSegments)),
+  // Computed once the route knows it answers: a signed request may cost an HMAC here.
+  // The query that opened the playlist (a signed-URL token, scoped to the mount point when the
+  // server requires signatures) follows the player down to every segment.
+  const signedQuery = () => childQuery(ctx.access, grant, url, encodePath(mountSegments));
+  const options = {
     response: ctx.options.handler,
     segmentDuration: ctx.options.hlsSegmentDuration,
-  });
+  };
   if (target.stat.isFile) {
     const name = target.segments[target.segments.length - target.rest.length - 1];
     if (target.rest.length !== 1 || !MP4_LIKE.test(name) || parseHlsPath(sub, [""]) === undefined) return undefined;
     const parentSegments = mountSegments.slice(0, -1);
     const parent = await ctx.resolver.resolve(parentSegments);
-    // Sidecars sit beside the file, outside its mount point: listed only when the token opens them too.
-    const sidecarsOpen = grantCovers(ctx.access, grant, encodePath(parentSegments, true));
-    const subtitles = parent === undefined || !sidecarsOpen
+    // Sidecars sit beside the file, outside its mount point: each gets its own token.
+    const subtitles = parent === undefined
       ? []
-      : await subtitlesIn(ctx, parent, renditionName(name), "../");
+      : await signedSidecars(ctx, grant, parent, parentSegments, renditionName(name));
+    const query = await signedQuery();
+    if (query === undefined || subtitles === undefined) return forbidden();
     // The original file, not its faststart layout: segments are spans of the bytes on disk.
-    return serveHls(req, await ctx.fs.open(target.real, name), sub, { ...await options(), subtitles });
+    return serveHls(req, await ctx.fs.open(target.real, name), sub, { ...options, childQuery: query, subtitles });
   }
   if (!target.stat.isDirectory) return undefined;
   const names = await renditionFiles(ctx, target.real);
   const stems = names.length === 1 ? [""] : names.map(renditionName);
   if (names.length === 0 || parseHlsPath(sub, stems) === undefined) return undefined;
+  const query = await signedQuery();
+  if (query === undefined) return forbidden();
   const files: FileLike[] = [];
   try {
     for (const n of names) files.push(await ctx.fs.open(`${target.real}/${n}`, n));
@@ -70,7 +73,7 @@ export const hlsRoute: Route = async ({ req, url, target, grant }, ctx) => {
   }
   const folder = target.segments[target.segments.length - target.rest.length - 1] ?? "";
   const subtitles = await subtitlesIn(ctx, target.real, folder, "");
-  return serveHls(req, files, sub, { ...await options(), names: names.map(renditionName), subtitles });
+  return serveHls(req, files, sub, { ...options, childQuery: query, names: names.map(renditionName), subtitles });
 };
 
 /** Sidecar WebVTT files named after `stem` in the folder `dir` (a real path). */
@@ -88,6 +91,33 @@ async function subtitlesIn(ctx: ServeContext, dir: string, stem: string, up: str
     name: s.label,
     language: s.language,
   }));
+}
+
+/**
+ * The sidecars of the file `stem.*` in the folder `dir` (real path;
+ * `segments` its URL path), as URIs relative to the file's mount point,
+ * each with the query that opens it; undefined for a bound grant.
+ */
+async function signedSidecars(
+  ctx: ServeContext,
+  grant: Grant | undefined,
+  dir: string,
+  segments: readonly string[],
+  stem: string,
+): Promise<SubtitleTrack[] | undefined> {
+  const out: SubtitleTrack[] = [];
+  for (const s of await sidecarsIn(ctx, dir, stem)) {
+    // Without a gate, the playlist's own query follows (query undefined), as for its other URIs.
+    const query = ctx.access && grant ? await ctx.access.scopeQuery(grant, encodePath([...segments, s.file])) : null;
+    if (query === undefined) return undefined;
+    out.push({
+      uri: "../" + encodeURIComponent(s.file),
+      name: s.label,
+      language: s.language,
+      query: query ?? undefined,
+    });
+  }
+  return out;
 }
 
 /** The folder's MP4s by name, when their rendition names are distinct and there are not too many. */

@@ -10,7 +10,7 @@ import { renderPlayerPage } from "../player_page.ts";
 import { html } from "../responses.ts";
 import { exact, type Route } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
-import { signedPage } from "../access_gate.ts";
+import { forbidden, signedPage } from "../access_gate.ts";
 import { renditionName, sidecarsIn } from "./hls.ts";
 
 /** Answers `?player` on a file; passes on anything else. */
@@ -21,13 +21,16 @@ export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
   const path = encodePath(segments);
   // The page opens its file, and the views derived from it, until the request's own expiry.
   const page = await signedPage(ctx.pageContext(segments.slice(0, -1)), ctx.access, grant, path);
+  if (page === undefined) return forbidden();
   const file = await describeFile(ctx, real, name, path, stat.size, true);
   const parent = segments.slice(0, -1);
   const dir = await ctx.resolver.resolve(parent);
-  const subtitles = dir === undefined ? [] : (await sidecarsIn(ctx, dir, renditionName(name))).map((s) => ({
-    src: encodePath([...parent, s.file]),
-    label: s.label,
-    language: s.language,
-  }));
+  const subtitles = [];
+  for (const s of dir === undefined ? [] : await sidecarsIn(ctx, dir, renditionName(name))) {
+    // A sidecar lies outside the file's scope: the page's grant opens it with a token of its own.
+    const src = encodePath([...parent, s.file]);
+    const query = ctx.access && grant ? await ctx.access.scopeQuery(grant, src) : "";
+    subtitles.push({ src: query ? `${src}?${query}` : src, label: s.label, language: s.language });
+  }
   return html(req, renderPlayerPage(page, { ...file, subtitles }), page.nonce);
 };
