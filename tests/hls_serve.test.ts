@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Parser } from "m3u8-parser";
 import { serveHls } from "../src/media/hls/serve_hls.ts";
+import { loadSampleIndex } from "../src/media/sample_index.ts";
 import { CloseLedger, countingFile } from "./helpers/counting_file.ts";
 import { find, readBoxes, readTrafs } from "./helpers/hls_tracks.ts";
 
@@ -176,3 +177,43 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   }
   return -1;
 }
+
+describe("a segment whose first frame is not an IDR although stss says sync", () => {
+  /** gop2.mp4 with the IDR at 6 s rewritten as a non-IDR slice (NAL type 5 → 1), the sample tables untouched. */
+  async function brokenAtSix(): Promise<Uint8Array<ArrayBuffer>> {
+    const bytes = MP4.slice();
+    const index = await loadSampleIndex(countingFile(bytes), { cache: false });
+    const video = index.tracks.find((t) => t.handler === "vide")!;
+    const syncs = [...Array(video.count).keys()].filter((i) => video.sync?.[i]);
+    let at = video.offsets[syncs[3]];
+    const end = at + video.sizes[syncs[3]];
+    for (; at < end; at += 4 + new DataView(bytes.buffer).getUint32(at)) {
+      if ((bytes[at + 4] & 0x1f) === 5) break;
+    }
+    assert.ok(at < end, "an IDR NAL unit in the sample at 6 s");
+    bytes[at + 4] = (bytes[at + 4] & 0xe0) | 1;
+    return bytes;
+  }
+
+  test("the master and the first segments are served; that segment is 422 naming the sample, HLS and DASH", async () => {
+    const bytes = await brokenAtSix();
+    const ask = (sub: string) =>
+      serveHls(new Request(`http://x/gop2.mp4/${sub}`), file(bytes), sub, { segmentDuration: 2, cache: false });
+    for (const sub of ["master.m3u8", "seg-0.m4s", "seg-2.m4s"]) {
+      const res = await ask(sub);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, sub);
+    }
+    const video = (await loadSampleIndex(countingFile(bytes), { cache: false })).tracks.find((t) =>
+      t.handler === "vide"
+    )!;
+    for (const sub of ["seg-3.m4s", `seg-${video.id}-3.m4s`]) {
+      const res = await ask(sub);
+      assert.equal(res.status, 422, sub);
+      assert.match(
+        await res.text(),
+        /^cannot package as HLS: track 1: sample \d+, which starts a segment, starts with a non-IDR slice \(NAL type 1\), not a keyframe\n$/,
+      );
+    }
+  });
+});

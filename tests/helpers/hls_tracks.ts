@@ -19,6 +19,8 @@ export interface TrackSpec {
   base?: number;
   emptyDuration?: number;
   mediaTime?: number;
+  /** The media edit's duration (movie timescale); default 0, to the end of the media. */
+  editDuration?: number;
   stsd?: Uint8Array;
 }
 
@@ -79,7 +81,7 @@ export function makeTrack(spec: TrackSpec): HlsTrack {
     dts,
     cts: Int32Array.from(spec.cts ?? spec.durations.map(() => 0)),
     sync,
-    edit: { emptyDuration: spec.emptyDuration ?? 0, mediaTime: spec.mediaTime ?? 0, duration: 0 },
+    edit: { emptyDuration: spec.emptyDuration ?? 0, mediaTime: spec.mediaTime ?? 0, duration: spec.editDuration ?? 0 },
     width: handler === "vide" ? 640 : 0,
     height: handler === "vide" ? 360 : 0,
     language: "und",

@@ -9,6 +9,7 @@
  */
 
 import { type BoxHeader, childBoxes, fourcc, parseBoxHeader } from "../boxes.ts";
+import { av1CodecString } from "./av1_codec.ts";
 import { HlsUnsupportedError } from "./errors.ts";
 
 const VISUAL_ENTRY = 78; // SampleEntry (8) + VisualSampleEntry fields up to its child boxes
@@ -66,17 +67,22 @@ export function codecOf(stsd: Uint8Array): SampleEntryInfo {
     case "av01": {
       const c = child(["av1C"], VISUAL_ENTRY);
       if (!c) throw new HlsUnsupportedError("av01 without av1C");
-      return { format, codec: av1String(payload(c)) };
+      return { format, codec: av1CodecString(payload(c)) };
     }
     case "mp4a": {
       const c = child(["esds"], audioEntryLength(stsd, entry));
       if (!c) throw new HlsUnsupportedError("mp4a without esds");
       return { format, codec: mp4aString(payload(c)) };
     }
-    case "Opus":
-      return { format, codec: "opus" };
-    case "fLaC":
-      return { format, codec: "flac" };
+    case "Opus": {
+      // Opus in ISOBMFF §4.3 and FLAC in ISOBMFF §3.3.2: the sample entry's own type is the codecs parameter.
+      if (!child(["dOps"], audioEntryLength(stsd, entry))) throw new HlsUnsupportedError("Opus without dOps");
+      return { format, codec: "Opus" };
+    }
+    case "fLaC": {
+      if (!child(["dfLa"], audioEntryLength(stsd, entry))) throw new HlsUnsupportedError("fLaC without dfLa");
+      return { format, codec: "fLaC" };
+    }
     case "ac-3":
     case "ec-3":
       return { format, codec: format };
@@ -148,21 +154,10 @@ function hevcString(c: Uint8Array): string {
   }
   const constraints = [...c.subarray(6, 12)];
   while (constraints.length > 0 && constraints[constraints.length - 1] === 0) constraints.pop();
-  const parts = [`${space}${profile}`, (reversed >>> 0).toString(16), `${tier}${c[12]}`];
-  for (const b of constraints) parts.push(b.toString(16));
+  // Upper-case hex as in the Annex E examples (`hev1.A4.41.H120.B0.23`); players parse either case.
+  const parts = [`${space}${profile}`, (reversed >>> 0).toString(16).toUpperCase(), `${tier}${c[12]}`];
+  for (const b of constraints) parts.push(b.toString(16).toUpperCase());
   return parts.join(".");
-}
-
-/** AV1 codec string, AV1-ISOBMFF §5: av01.profile.levelTier.bitDepth. */
-function av1String(c: Uint8Array): string {
-  if (c.length < 4) throw new HlsUnsupportedError("truncated av1C");
-  const profile = c[1] >> 5;
-  const level = c[1] & 0x1f;
-  const tier = (c[2] & 0x80) ? "H" : "M";
-  const high = (c[2] & 0x40) !== 0;
-  const twelve = (c[2] & 0x20) !== 0;
-  const depth = high ? (profile === 2 && twelve ? 12 : 10) : 8;
-  return `av01.${profile}.${String(level).padStart(2, "0")}${tier}.${String(depth).padStart(2, "0")}`;
 }
 
 /**
@@ -177,4 +172,19 @@ export function sampleFormat(stsd: Uint8Array): string {
   const head = parseBoxHeader(stsd, 0, stsd.length);
   const at = head.headerSize + 8 + 4;
   return at + 4 <= head.size ? fourcc(stsd, at) : "";
+}
+
+/**
+ * The codec string as DASH names it: DASH-IF IOP and the browsers' MSE
+ * spell Opus and FLAC in lower case (`opus`, `flac`), while HLS and RFC 6381
+ * use the sample entry type (`Opus`, `fLaC`). Others are the same in both.
+ *
+ * @example
+ * ```ts ignore
+ * dashCodec("Opus"); // "opus"
+ * dashCodec("avc1.64001f"); // "avc1.64001f"
+ * ```
+ */
+export function dashCodec(codec: string): string {
+  return codec === "Opus" ? "opus" : codec === "fLaC" ? "flac" : codec;
 }

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { dashCodec } from "./codecs.ts";
 import { segmentSize } from "./media_segment.ts";
 import { type HlsPackage, peakBitRate, type Rendition } from "./package.ts";
 import { decodeShift, type HlsTrack } from "./track.ts";
@@ -37,9 +38,9 @@ export function dashManifest(pkg: HlsPackage, uris: DashUris): string {
   );
   if (video.length > 0) {
     sets.push(
-      `  <AdaptationSet id="${sets.length}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="1">\n${
-        video.join("\n")
-      }\n  </AdaptationSet>`,
+      `  <AdaptationSet id="${sets.length}" contentType="video" mimeType="video/mp4" segmentAlignment="true" startWithSAP="${
+        startWithSap(pkg)
+      }">\n${video.join("\n")}\n  </AdaptationSet>`,
     );
   }
   const first = pkg.renditions[0];
@@ -77,7 +78,7 @@ function representation(pkg: HlsPackage, r: Rendition, ri: number, t: HlsTrack, 
   const attrs = [
     `id="${ri}-${t.id}"`,
     `bandwidth="${Math.ceil(peakBitRate(sizes, pkg.durations, pkg.target))}"`,
-    `codecs="${xml(r.codecs[k])}"`,
+    `codecs="${xml(dashCodec(r.codecs[k]))}"`,
   ];
   if (t.handler === "vide") {
     attrs.push(`width="${t.width}"`, `height="${t.height}"`);
@@ -95,6 +96,16 @@ function representation(pkg: HlsPackage, r: Rendition, ri: number, t: HlsTrack, 
      <SegmentTimeline>${timeline}</SegmentTimeline>
     </SegmentTemplate>
    </Representation>`;
+}
+
+/**
+ * The SAP type every video segment starts with, at most: 1 for H.264 IDR and
+ * AV1 key frames; 3 for HEVC, whose CRA pictures may be followed by RASL
+ * pictures shown before them (open GOPs, x265's default).
+ */
+function startWithSap(pkg: HlsPackage): number {
+  const hevc = pkg.renditions.some((r) => r.codecs.some((c) => c.startsWith("hvc1") || c.startsWith("hev1")));
+  return hevc ? 3 : 1;
 }
 
 /** Equal consecutive durations folded into `r` repeats, as SegmentTimeline writes them. */

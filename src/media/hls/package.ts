@@ -12,6 +12,7 @@ import { HlsUnsupportedError } from "./errors.ts";
 import { initSegment } from "./init_segment.ts";
 import { segmentSize, type TrackRun } from "./media_segment.ts";
 import { cutRenditions, DEFAULT_SEGMENT_SECONDS } from "./segments.ts";
+import { trimToEdit } from "./tail_trim.ts";
 import type { HlsIndex, HlsTrack } from "./track.ts";
 
 /** Track handlers that go into HLS; others (timecode, text, hint) are left out. */
@@ -78,16 +79,18 @@ export function buildPackage(
   target = DEFAULT_SEGMENT_SECONDS,
 ): HlsPackage {
   const kept = renditions.map(({ name, index }) => {
-    const tracks = index.tracks.filter((t) => MEDIA_HANDLERS.has(t.handler) && t.count > 0);
-    if (tracks.length === 0) throw new HlsUnsupportedError(`${name}: no audio or video track with samples`);
-    const codecs = tracks.map((t) => {
+    const media = index.tracks.filter((t) => MEDIA_HANDLERS.has(t.handler) && t.count > 0);
+    if (media.length === 0) throw new HlsUnsupportedError(`${name}: no audio or video track with samples`);
+    const named = <T>(t: HlsTrack, work: () => T): T => {
       try {
-        return codecOf(t.boxes.stsd).codec;
+        return work();
       } catch (err) {
         if (err instanceof HlsUnsupportedError) throw new HlsUnsupportedError(`${name}: track ${t.id}: ${err.message}`);
         throw err;
       }
-    });
+    };
+    const tracks = media.map((t) => named(t, () => trimToEdit(t, index.movieTimescale)));
+    const codecs = tracks.map((t) => named(t, () => codecOf(t.boxes.stsd).codec));
     return { name, index: { movieTimescale: index.movieTimescale, mvhd: index.mvhd, tracks }, codecs };
   });
   const cuts = cutRenditions(kept, target);

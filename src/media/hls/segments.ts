@@ -12,7 +12,7 @@
  */
 
 import { HlsUnsupportedError, RenditionAlignmentError } from "./errors.ts";
-import { type HlsIndex, type HlsTrack, isSync, presentationTime, sampleDuration } from "./track.ts";
+import { editEnd, type HlsIndex, type HlsTrack, isSync, presentationTime, sampleDuration } from "./track.ts";
 
 /** Segment boundaries for one rendition. */
 export interface Cut {
@@ -151,11 +151,15 @@ function splitAt(track: HlsTrack, times: readonly number[], movieTimescale: numb
   return starts;
 }
 
-/** The end of the last sample presented among samples `from..count`, in seconds. */
+/**
+ * The end of the last sample presented among samples `from..count`, in
+ * seconds, or the end of the source's media edit if that comes first (the
+ * last sample kept may be shown only in part, as an AAC packet cut by the edit).
+ */
 function presentationEnd(track: HlsTrack, from: number, movieTimescale: number): number {
   let end = -Infinity;
   for (let i = from; i < track.count; i++) {
     end = Math.max(end, presentationTime(track, i, movieTimescale) + sampleDuration(track, i) / track.timescale);
   }
-  return end;
+  return Math.min(end, editEnd(track, movieTimescale) ?? Infinity);
 }

@@ -22,6 +22,9 @@ import { dashManifest } from "./dash_manifest.ts";
 import { initSegment } from "./init_segment.ts";
 import { mediaSegment, type SegmentLayout } from "./media_segment.ts";
 import { buildPackage, type HlsPackage, runsOf } from "./package.ts";
+import { segmentStartProblem } from "./check_random_access.ts";
+import { HlsUnsupportedError } from "./errors.ts";
+import type { HlsTrack } from "./track.ts";
 import { masterPlaylist, mediaPlaylist, subtitlePlaylist } from "./playlists.ts";
 import { DEFAULT_SEGMENT_SECONDS } from "./segments.ts";
 
@@ -29,10 +32,15 @@ import { DEFAULT_SEGMENT_SECONDS } from "./segments.ts";
  * Version of the HLS output (playlists, init and segment layout). It is in
  * every ETag: bump it whenever the same source would give different bytes.
  */
-export const HLS_FORMAT_VERSION = 1;
+export const HLS_FORMAT_VERSION = 2;
 
 const PLAYLIST_TYPE = "application/vnd.apple.mpegurl";
 const MPD_TYPE = "application/dash+xml";
+/**
+ * Segments whose first video sample is read when the package is built; the
+ * others are read when asked for (`check_random_access.ts` says why not all).
+ */
+const BUILD_CHECKED_SEGMENTS = 2;
 /** RFC 9110 §15.5.21: the request is understood, but this content cannot be packaged. */
 const REFUSED_STATUS = 422;
 
@@ -161,6 +169,11 @@ export async function serveHls(
     const used = answer?.sources.map((i) => files[i]) ?? [];
     await close(files.filter((f) => !used.includes(f)));
     if (answer === undefined) return text(404, "not found\n", options);
+    const problem = await answer.check?.(used);
+    if (problem !== undefined) {
+      await close(used);
+      return text(REFUSED_STATUS, `cannot package as HLS: ${problem}\n`, options);
+    }
     return handleVideo(req, answer.file(used), { ...options.response, contentType: answer.type });
   } catch (err) {
     await close(files).catch(() => {});
@@ -174,6 +187,8 @@ interface Answer {
   readonly sources: readonly number[];
   readonly type: string;
   readonly file: (sources: readonly FileLike[]) => FileLike;
+  /** For a media segment: why it cannot be sent (its video does not start on a keyframe), read from its sources. */
+  readonly check?: (sources: readonly FileLike[]) => Promise<string | undefined>;
 }
 
 /** Everything the answers are computed from, none of it I/O. */
@@ -231,7 +246,9 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
       const rendition = pkg.renditions[resource.rendition];
       if (n >= pkg.durations.length) return undefined;
       const layout = mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale);
-      return segmentAnswer(resource.rendition, rendition.contentType, layout, `hls-seg-${n}`, version);
+      const answer = segmentAnswer(resource.rendition, rendition.contentType, layout, `hls-seg-${n}`, version);
+      if (n < BUILD_CHECKED_SEGMENTS) return answer;
+      return { ...answer, check: ([file]) => firstProblem(file, rendition.tracks, rendition.starts, n) };
     }
     case "trackInit":
     case "trackSegment":
@@ -260,7 +277,24 @@ function trackAnswer(
   }
   const run = [{ track, from: rendition.starts[k][n], to: rendition.starts[k][n + 1] }];
   const layout = mediaSegment(run, n + 1, rendition.movieTimescale);
-  return segmentAnswer(resource.rendition, type, layout, `dash-seg-${track.id}-${n}`, version);
+  const answer = segmentAnswer(resource.rendition, type, layout, `dash-seg-${track.id}-${n}`, version);
+  if (n < BUILD_CHECKED_SEGMENTS) return answer;
+  return { ...answer, check: ([file]) => segmentStartProblem(file, track, rendition.starts[k][n]) };
+}
+
+/** The first reason any track's samples in segment `n` do not start on a keyframe. */
+async function firstProblem(
+  file: FileLike,
+  tracks: readonly HlsTrack[],
+  starts: readonly (readonly number[])[],
+  n: number,
+): Promise<string | undefined> {
+  for (const [k, track] of tracks.entries()) {
+    if (starts[k][n] === starts[k][n + 1]) continue; // no samples of this track in the segment
+    const problem = await segmentStartProblem(file, track, starts[k][n]);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 /** A media segment: its moof and mdat header, then spans of the one source it comes from. */
@@ -306,7 +340,17 @@ function loadPackage(
   const build = async (): Promise<HlsPackage | Mp4FormatError> => {
     try {
       const indexes = await Promise.all(files.map((f) => loadSampleIndex(f, { cache: options.indexCache })));
-      return buildPackage(indexes.map((index, i) => ({ name: names[i] || files[i].name || "", index })), target);
+      const named = indexes.map((index, i) => ({ name: names[i] || files[i].name || "", index }));
+      const pkg = buildPackage(named, target);
+      // The first two segments are checked here: an open-GOP file (a non-IDR I-frame marked sync at
+      // every cut) is refused at its master, not after its first segment has played.
+      for (const [r, rendition] of pkg.renditions.entries()) {
+        for (let n = 0; n < Math.min(BUILD_CHECKED_SEGMENTS, pkg.durations.length); n++) {
+          const problem = await firstProblem(files[r], rendition.tracks, rendition.starts, n);
+          if (problem !== undefined) throw new HlsUnsupportedError(`${named[r].name}: ${problem}`.replace(/^: /, ""));
+        }
+      }
+      return pkg;
     } catch (err) {
       if (err instanceof Mp4FormatError) return err;
       throw err; // a read error says nothing lasting about the files: not cached

@@ -101,3 +101,18 @@ export function isSync(track: HlsTrack, i: number): boolean {
 export function sampleDuration(track: HlsTrack, i: number): number {
   return track.dts[i + 1] - track.dts[i];
 }
+
+/**
+ * Where the source's media edit stops showing this track, in seconds, or
+ * `undefined` when it runs to the end of the media (an edit duration of 0,
+ * or no edit list).
+ *
+ * @example
+ * ```ts ignore
+ * editEnd(track, 1000); // 3.36 for an edit that shows 3.36 s of the media from time 0
+ * ```
+ */
+export function editEnd(track: HlsTrack, movieTimescale: number): number | undefined {
+  const { emptyDuration, duration } = track.edit;
+  return duration > 0 ? (emptyDuration + duration) / movieTimescale : undefined;
+}
