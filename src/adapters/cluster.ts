@@ -79,12 +79,25 @@ export function workerRole(): WorkerRole | undefined {
 /**
  * Whether the server of a worker must ask the OS to share its port
  * (Deno's `reusePort`); cluster workers share it through the cluster.
+ *
+ * @example
+ * ```ts ignore
+ * const server = await listen(handler, { port, reusePort: needsReusePort(workerRole()) });
+ * ```
  */
 export function needsReusePort(role: WorkerRole | undefined): boolean {
   return role !== undefined && detectRuntime() === "deno";
 }
 
-/** In a worker: tells the primary the server listens. */
+/**
+ * In a worker: tells the primary the server listens (and on which port,
+ * which the other workers then bind).
+ *
+ * @example
+ * ```ts ignore
+ * if (workerRole()) reportReady(await listen(handler, { port: 0 }));
+ * ```
+ */
 export function reportReady(server: Listening): void {
   const ready: Ready = { ranged: "ready", port: server.port, url: server.url };
   process.send?.(ready);
@@ -95,7 +108,17 @@ export function reportReady(server: Listening): void {
  * primary: on SIGINT or SIGTERM (a second one exits at once with 130). A
  * worker: on SIGTERM from the primary, or when the primary is gone (its IPC
  * channel closed); SIGINT from a terminal's Ctrl-C, which reaches the whole
- * process group, is the primary's to act on.
+ * process group, is the primary's to act on. Call it before announcing the
+ * server: whoever reads the announcement may signal at once.
+ *
+ * @example
+ * ```ts ignore
+ * const stopped = untilStopped(workerRole());
+ * const server = await listen(handler);
+ * console.log(server.url);
+ * await stopped;
+ * await server.close();
+ * ```
  */
 export function untilStopped(role: WorkerRole | undefined): Promise<void> {
   // Listeners stay installed (not `once`): on Deno, removing the last one
@@ -119,7 +142,18 @@ export function untilStopped(role: WorkerRole | undefined): Promise<void> {
   });
 }
 
-/** A worker that exited before it listened; it printed why on stderr. */
+/**
+ * A worker that exited before it listened; it printed why on stderr.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await startWorkers(2, 8000);
+ * } catch (err) {
+ *   if (err instanceof WorkerStartError) process.exit(err.code);
+ * }
+ * ```
+ */
 export class WorkerStartError extends Error {
   /** The worker's exit code, to exit with. */
   readonly code: number;
