@@ -138,7 +138,7 @@ async function main(): Promise<number> {
   const stopped = untilStopped(role);
   let server: Listening;
   try {
-    server = role === undefined && workers > 1 ? await startWorkers(workers, port) : await serveHere({
+    server = role === undefined && workers > 1 ? await startWorkers(workers) : await serveHere({
       dir,
       hostname: values.hostname,
       port: role?.port ?? port,

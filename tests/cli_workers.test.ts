@@ -82,7 +82,7 @@ async function gone(pids: number[], tries = 200): Promise<number[]> {
 
 /** Runs the CLI with two workers, hands `body` its URL and pids; `body` ends by signalling the CLI. */
 async function withWorkers(
-  body: (s: { url: string; pids: number[]; lines: string[]; child: ChildProcess }) => Promise<void>,
+  body: (s: { url: string; pids: number[]; lines: string[]; child: ChildProcess }) => void | Promise<void>,
 ): Promise<Finished> {
   const [cmd, args] = cliCommand(["--port", "0", "--workers", "2", "--quiet"]);
   const { child, finished } = start(cmd, args);
@@ -125,7 +125,7 @@ test(`cli workers (${runtime}): --workers 2 answers from two processes; SIGTERM 
 
 test(`cli workers (${runtime}): SIGINT to the CLI stops the workers too, exit 0`, async () => {
   let pids: number[] = [];
-  const { status, stderr } = await withWorkers(async (s) => {
+  const { status, stderr } = await withWorkers((s) => {
     pids = s.pids;
     process.kill(s.child.pid!, "SIGINT");
   });
@@ -135,7 +135,7 @@ test(`cli workers (${runtime}): SIGINT to the CLI stops the workers too, exit 0`
 
 test(`cli workers (${runtime}): a CLI killed outright leaves no worker behind`, async () => {
   let pids: number[] = [];
-  await withWorkers(async (s) => {
+  await withWorkers((s) => {
     pids = s.pids;
     process.kill(s.child.pid!, "SIGKILL");
   });

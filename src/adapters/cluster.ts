@@ -148,7 +148,7 @@ export function untilStopped(role: WorkerRole | undefined): Promise<void> {
  * @example
  * ```ts ignore
  * try {
- *   await startWorkers(2, 8000);
+ *   await startWorkers(2);
  * } catch (err) {
  *   if (err instanceof WorkerStartError) process.exit(err.code);
  * }
@@ -165,8 +165,9 @@ export class WorkerStartError extends Error {
 }
 
 /**
- * Starts `count` workers running this same program, the first on `port`
- * (0: any free one), the others on the port the first one bound. Resolves
+ * Starts `count` workers running this same program with the same command
+ * line: the first binds the port it names (0: any free one), the others
+ * the port the first one bound. Resolves
  * once all listen; rejects with {@linkcode WorkerStartError} if one exits
  * first (the others are then stopped). A worker that dies later is
  * restarted.
@@ -174,12 +175,12 @@ export class WorkerStartError extends Error {
  * @example
  * ```ts ignore
  * import { startWorkers } from "./cluster.ts";
- * const pool = await startWorkers(2, 8000);
+ * const pool = await startWorkers(2);
  * console.log(pool.url, pool.pids);
  * await pool.close();
  * ```
  */
-export async function startWorkers(count: number, port: number): Promise<WorkerPool> {
+export async function startWorkers(count: number): Promise<WorkerPool> {
   const live = new Map<number, WorkerHandle>();
   let closing = false;
   let restartPort: number | undefined; // where a restarted first worker binds
