@@ -25,14 +25,15 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { availableParallelism } from "node:os";
 import {
+  defaultWorkers,
   needsReusePort,
   reportReady,
   startWorkers,
   untilStopped,
   workerRole,
   WorkerStartError,
+  workersUnavailable,
 } from "./src/adapters/cluster.ts";
 import { listen, type Listening } from "./src/adapters/listen.ts";
 import { serveDir } from "./src/adapters/serve.ts";
@@ -104,12 +105,14 @@ async function main(): Promise<number> {
   if (port === null) {
     return usageError(`bad --port ${JSON.stringify(values.port)}: expected a whole number from 0 to 65535`);
   }
-  const workers = values.workers === undefined ? availableParallelism() : parseCount(values.workers);
+  const workers = values.workers === undefined ? defaultWorkers() : parseCount(values.workers);
   if (workers === null) {
     return usageError(
       `bad --workers ${JSON.stringify(values.workers)}: expected a whole number from 1 to ${MAX_WORKERS}`,
     );
   }
+  const unavailable = workers > 1 ? workersUnavailable() : undefined;
+  if (unavailable) return usageError(`--workers ${workers}: ${unavailable}`);
   if (positionals.length > 1) {
     return usageError(`one directory at most, got ${positionals.length}: ${positionals.join(" ")}`);
   }

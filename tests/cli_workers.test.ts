@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import { cliCommand, type Finished, start } from "./helpers/cli.ts";
+import { bin, cliCommand, type Finished, start, waitForLine } from "./helpers/cli.ts";
 import { runtime } from "./helpers/server.ts";
 import type { ChildProcess } from "node:child_process";
 
@@ -155,3 +155,20 @@ for (const bad of ["0", "-1", "abc", "1.5", "257"]) {
     ]);
   });
 }
+
+test(`cli workers (${runtime}): Deno without --allow-run serves in one process, and refuses --workers 2 in one line`, async () => {
+  const perms = ["run", "--no-prompt", "--allow-read", "--allow-net", "--allow-env", "--allow-sys", "cli.ts"];
+  const refused = await start(bin("deno"), [...perms, "--workers", "2"]).finished;
+  assert.equal(refused.status, 2, `exit status; stderr: ${refused.stderr}`);
+  assert.deepEqual(refused.stderr.trim().split("\n"), [
+    "ranged: --workers 2: on Deno, workers are processes: run with -A or --allow-run (ranged --help lists the options)",
+  ]);
+  const { child, finished } = start(bin("deno"), [...perms, "--port", "0", "--quiet"]);
+  const url = (await waitForLine(child, / at http:\/\//)).replace(/^.* at /, "");
+  const res = await fetch(`${url}testsrc-faststart.mp4`, { headers: { range: "bytes=4-7" } });
+  assert.deepEqual(new Uint8Array(await res.arrayBuffer()), new TextEncoder().encode("ftyp"));
+  process.kill(child.pid!, "SIGTERM");
+  const r = await finished;
+  assert.equal(r.status, 0, `exit 0; stderr: ${r.stderr}`);
+  assert.doesNotMatch(r.stdout, /workers, pids/, "the default fell back to one process");
+});

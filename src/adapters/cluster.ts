@@ -18,6 +18,7 @@
 
 import cluster from "node:cluster";
 import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import process from "node:process";
 import { detectRuntime, type Listening } from "./listen.ts";
 
@@ -54,6 +55,35 @@ interface WorkerHandle {
   readonly pid: number;
   readonly ready: Promise<Ready>;
   readonly exited: Promise<number | null>;
+}
+
+/**
+ * Why this process cannot start workers, or undefined when it can: on
+ * Deno, starting a process needs `--allow-run` (or `-A`).
+ *
+ * @example
+ * ```ts ignore
+ * const workers = workersUnavailable() === undefined ? defaultWorkers() : 1;
+ * ```
+ */
+export function workersUnavailable(): string | undefined {
+  if (detectRuntime() !== "deno") return undefined;
+  const deno = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
+  const run = deno.permissions.querySync({ name: "run" }).state;
+  return run === "granted" ? undefined : "on Deno, workers are processes: run with -A or --allow-run";
+}
+
+/**
+ * One worker per core (what nginx's `worker_processes auto` does), or 1
+ * where workers cannot be started.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(defaultWorkers()); // 2 on a 2-core machine
+ * ```
+ */
+export function defaultWorkers(): number {
+  return workersUnavailable() === undefined ? availableParallelism() : 1;
 }
 
 /**
