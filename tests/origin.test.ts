@@ -646,7 +646,14 @@ describe(`fromUrl streams a response span from one request to a 127.0.0.1 origin
     const res = await fetch(edge.url + NAME);
     const got = new Uint8Array(await res.arrayBuffer());
     assert.equal(firstDifference(got, BIG), -1, `bytes exact across the resume (${got.length} received)`);
-    assert.deepEqual(state.requests, ["bytes=0- if-match=null", `bytes=7777777-${BIG.length - 1} if-match=${ETAG}`]);
+    assert.equal(state.requests.length, 2, state.requests.join("\n"));
+    assert.equal(state.requests[0], "bytes=0- if-match=null");
+    // A reset connection may drop what the edge's kernel had received but not yet read (seen on Bun):
+    // the resume starts at the byte the edge reached, at most the cut.
+    const resumed = /^bytes=(\d+)-(\d+) if-match=(.*)$/.exec(state.requests[1]);
+    assert.ok(resumed, state.requests[1]);
+    assert.ok(Number(resumed[1]) > 0 && Number(resumed[1]) <= 7_777_777, `resumed at ${resumed[1]}`);
+    assert.deepEqual([Number(resumed[2]), resumed[3]], [BIG.length - 1, ETAG], "the rest of the span, with If-Match");
   });
 
   test("an object replaced before the resume errors with OriginChangedError; nothing of v2 is sent", async () => {
@@ -659,9 +666,13 @@ describe(`fromUrl streams a response span from one request to a 127.0.0.1 origin
     const { bytes, error } = await drain(res.body!);
     assert.ok(error instanceof OriginChangedError, `the body errors with OriginChangedError, got ${error}`);
     assert.equal(error.expectedETag, ETAG);
-    assert.equal(bytes.length, 3_000_000, "the body stops at the cut");
-    assert.equal(firstDifference(bytes, BIG.subarray(0, 3_000_000)), -1, "every byte sent is of v1");
-    assert.deepEqual(state.requests, ["bytes=0- if-match=null", `bytes=3000000-${BIG.length - 1} if-match=${ETAG}`]);
+    assert.ok(bytes.length > 0 && bytes.length <= 3_000_000, `the body stops at the cut (${bytes.length} bytes)`);
+    assert.equal(firstDifference(bytes, BIG.subarray(0, bytes.length)), -1, "every byte sent is of v1");
+    // The resume asked exactly from the byte the body had reached.
+    assert.deepEqual(state.requests, [
+      "bytes=0- if-match=null",
+      `bytes=${bytes.length}-${BIG.length - 1} if-match=${ETAG}`,
+    ]);
   });
 
   test("a client that leaves aborts the origin request: no origin body stays open", async () => {
