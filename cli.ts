@@ -4,7 +4,7 @@
  * file and a live map of the byte ranges sent, on Deno, Bun or Node.
  *
  * ```sh
- * deno run -A jsr:@ranged/video/cli [dir] [--port 8000] [--hostname 127.0.0.1]
+ * deno run -A jsr:@ranged/video/cli [dir] [--port 8000] [--hostname 127.0.0.1] [--workers N]
  * bun cli.ts [dir] --port 8000
  * node --import tsx cli.ts [dir] --port 8000
  * ```
@@ -25,7 +25,17 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { listen } from "./src/adapters/listen.ts";
+import {
+  defaultWorkers,
+  needsReusePort,
+  reportReady,
+  startWorkers,
+  untilStopped,
+  workerRole,
+  WorkerStartError,
+  workersUnavailable,
+} from "./src/adapters/cluster.ts";
+import { listen, type Listening } from "./src/adapters/listen.ts";
 import { serveDir } from "./src/adapters/serve.ts";
 import { MIN_SECRET_BYTES, signUrl } from "./src/access/signed_url.ts";
 import { requestUrl } from "./src/http/request_target.ts";
@@ -38,6 +48,9 @@ with a player per media file, and a live map of the ranges sent.
 Options:
   -p, --port N         port to listen on (default 8000; 0 = any free port)
   -H, --hostname H     interface to bind (default 127.0.0.1; 0.0.0.0 for all)
+  -w, --workers N      server processes sharing the port (default: one per
+                       core; 1 = a single process); the live map then sees
+                       only the ranges its own worker sent
       --throttle RATE  send each file response at about RATE bytes/s (e.g. 200k,
                        1m) to watch seeking fetch ranges as on a slow network
       --dotfiles       serve files whose names start with a dot
@@ -68,6 +81,7 @@ async function main(): Promise<number> {
       options: {
         port: { type: "string", short: "p", default: "8000" },
         hostname: { type: "string", short: "H", default: "127.0.0.1" },
+        workers: { type: "string", short: "w" },
         throttle: { type: "string" },
         dotfiles: { type: "boolean", default: false },
         "no-faststart": { type: "boolean", default: false },
@@ -91,6 +105,14 @@ async function main(): Promise<number> {
   if (port === null) {
     return usageError(`bad --port ${JSON.stringify(values.port)}: expected a whole number from 0 to 65535`);
   }
+  const workers = values.workers === undefined ? defaultWorkers() : parseCount(values.workers);
+  if (workers === null) {
+    return usageError(
+      `bad --workers ${JSON.stringify(values.workers)}: expected a whole number from 1 to ${MAX_WORKERS}`,
+    );
+  }
+  const unavailable = workers > 1 ? workersUnavailable() : undefined;
+  if (unavailable) return usageError(`--workers ${workers}: ${unavailable}`);
   if (positionals.length > 1) {
     return usageError(`one directory at most, got ${positionals.length}: ${positionals.join(" ")}`);
   }
@@ -114,17 +136,74 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  const role = workerRole();
+  // Listening for signals before the banner: whoever reads it may signal at once.
+  const stopped = untilStopped(role);
+  let server: Listening;
+  try {
+    server = role === undefined && workers > 1 ? await startWorkers(workers) : await serveHere({
+      dir,
+      hostname: values.hostname,
+      port: role?.port ?? port,
+      reusePort: needsReusePort(role),
+      quiet: values.quiet,
+      dotfiles: values.dotfiles,
+      throttle,
+      faststart: !values["no-faststart"],
+      hls: !values["no-hls"],
+      clip: !values["no-clip"],
+      secrets,
+    });
+  } catch (err) {
+    if (err instanceof WorkerStartError) return err.code; // the worker said why on stderr
+    console.error(`ranged: ${listenFailure(err, values.hostname, role?.port ?? port)}`);
+    return 1;
+  }
+  if (role) {
+    reportReady(server);
+  } else {
+    console.log(`ranged (${server.runtime}): serving ${dir} at ${server.url}`);
+    if ("pids" in server) console.log(`ranged: ${workers} workers, pids ${(server.pids as number[]).join(" ")}`);
+  }
+  if (secrets && !role) {
+    const link = await signUrl("/", { secrets, expires: Date.now() + linkTtl * 1000, scope: "/" });
+    console.log(`ranged: signed URLs required; the whole folder for ${linkTtl} s: ${new URL(link, server.url)}`);
+  }
+
+  await stopped;
+  if (!role) console.log("ranged: shutting down");
+  await server.close();
+  return 0;
+}
+
+/** What {@linkcode serveHere} serves and how, from the command line. */
+interface ServeSettings {
+  dir: string;
+  hostname: string;
+  port: number;
+  reusePort: boolean;
+  quiet: boolean;
+  dotfiles: boolean;
+  throttle?: number;
+  faststart: boolean;
+  hls: boolean;
+  clip: boolean;
+  secrets?: string[];
+}
+
+/** The directory server in this process; its close also ends the live-map event streams. */
+async function serveHere(s: ServeSettings): Promise<Listening> {
   const shutdown = new AbortController();
-  const handler = serveDir(dir, {
+  const handler = serveDir(s.dir, {
     signal: shutdown.signal,
-    dotfiles: values.dotfiles,
-    throttle,
-    faststart: !values["no-faststart"],
-    hls: !values["no-hls"],
-    clip: !values["no-clip"],
-    signedUrls: secrets ? { secrets } : undefined,
+    dotfiles: s.dotfiles,
+    throttle: s.throttle,
+    faststart: s.faststart,
+    hls: s.hls,
+    clip: s.clip,
+    signedUrls: s.secrets ? { secrets: s.secrets } : undefined,
   });
-  const logged = values.quiet ? handler : async (req: Request) => {
+  const logged = s.quiet ? handler : async (req: Request) => {
     const res = await handler(req);
     // listen() answers untrustworthy URLs itself; this stays safe even so.
     const url = requestUrl(req) ?? { pathname: req.url, search: "" };
@@ -137,36 +216,14 @@ async function main(): Promise<number> {
     );
     return res;
   };
-  let server;
-  try {
-    server = await listen(logged, { port, hostname: values.hostname });
-  } catch (err) {
-    console.error(`ranged: ${listenFailure(err, values.hostname, port)}`);
-    return 1;
-  }
-  console.log(`ranged (${server.runtime}): serving ${dir} at ${server.url}`);
-  if (secrets) {
-    const link = await signUrl("/", { secrets, expires: Date.now() + linkTtl * 1000, scope: "/" });
-    console.log(`ranged: signed URLs required; the whole folder for ${linkTtl} s: ${new URL(link, server.url)}`);
-  }
-
-  // Listeners stay installed (not `once`): on Deno, removing the last one
-  // restores the default action, and a repeated signal would kill the
-  // process mid-shutdown. A second Ctrl-C still exits at once.
-  let stopping = false;
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      resolve();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-  console.log("ranged: shutting down");
-  shutdown.abort(); // ends the live-map event streams, which would otherwise never finish
-  await server.close();
-  return 0;
+  const server = await listen(logged, { port: s.port, hostname: s.hostname, reusePort: s.reusePort });
+  return {
+    ...server,
+    close: (graceMs?: number) => {
+      shutdown.abort(); // the event streams would otherwise never finish
+      return server.close(graceMs);
+    },
+  };
 }
 
 /** The environment variable holding the secrets of `--signed`. */
@@ -190,6 +247,14 @@ function redactSignature(search: string): string {
 function usageError(what: string): number {
   console.error(`ranged: ${what.replace(/\s*\n\s*/g, " ")} (ranged --help lists the options)`);
   return 2;
+}
+
+/** More processes than this is a typo, not a plan (nginx's own examples stop far below). */
+const MAX_WORKERS = 256;
+
+/** `4` → 4; null unless a whole number from 1 to {@linkcode MAX_WORKERS}. */
+function parseCount(text: string): number | null {
+  return /^\d{1,3}$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_WORKERS ? Number(text) : null;
 }
 
 /** `8080` → 8080; null unless a whole number in 0–65535 (`Number("")` is 0, `Number("1e3")` 1000: both refused). */

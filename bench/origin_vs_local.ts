@@ -1,6 +1,8 @@
-// The cost of fromUrl: one ranged server, the same file served two ways —
-// from local disk (openFile) and through fromUrl from nginx on 127.0.0.1 —
-// downloaded whole with curl, three times each, interleaved.
+// The cost of fromUrl: one ranged server, the same file served three ways —
+// from local disk (openFile), through fromUrl from nginx on 127.0.0.1 (the
+// response streamed from one origin request), and through fromUrl read in
+// blocks (one origin request per block, what fromUrl did before it streamed
+// a span) — downloaded whole with curl, three times each, interleaved.
 //
 //   node --import tsx bench/origin_vs_local.ts [sizeMiB=512] [blockMiB=4]
 //
@@ -27,10 +29,10 @@ writeFileSync(path, new Uint8Array(size).fill(42));
 const nginx = await startNginx((port) => `server { listen 127.0.0.1:${port}; access_log off; root ${dir}; }`);
 const server = await startServer(async (req) => {
   const name = new URL(req.url).pathname;
-  const file = name === "/local.mp4"
-    ? await openFile(path)
-    : await fromUrl(nginx.url + "/movie.mp4", { request: req, signal: req.signal, blockSize });
-  return handleVideo(req, file);
+  if (name === "/local.mp4") return handleVideo(req, await openFile(path));
+  const file = await fromUrl(nginx.url + "/movie.mp4", { request: req, signal: req.signal, blockSize });
+  // Without its stream hook the handler reads fromUrl positionally: block after block.
+  return handleVideo(req, name === "/blocks.mp4" ? { ...file, stream: undefined } : file);
 });
 
 // Asynchronous: the server runs on this process's event loop.
@@ -51,15 +53,19 @@ async function download(url: string): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const local: number[] = [];
 const origin: number[] = [];
+const blocks: number[] = [];
 await download(server.url + "/local.mp4"); // warm the page cache and the JIT
 for (let i = 0; i < 3; i++) {
   local.push(await download(server.url + "/local.mp4"));
   origin.push(await download(server.url + "/origin.mp4"));
+  blocks.push(await download(server.url + "/blocks.mp4"));
 }
 console.log(`runtime ${runtime}, file ${size / MiB} MiB, block ${blockSize / MiB} MiB`);
 console.log(`local  openFile  MB/s: ${local.map((x) => x.toFixed(0)).join(" ")}  median ${median(local).toFixed(0)}`);
 console.log(`origin fromUrl   MB/s: ${origin.map((x) => x.toFixed(0)).join(" ")}  median ${median(origin).toFixed(0)}`);
+console.log(`origin blocks    MB/s: ${blocks.map((x) => x.toFixed(0)).join(" ")}  median ${median(blocks).toFixed(0)}`);
 console.log(`fromUrl / local: ${(median(origin) / median(local)).toFixed(2)}`);
+console.log(`blocks / local: ${(median(blocks) / median(local)).toFixed(2)}`);
 await server.close();
 await nginx.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { Span } from "../remote/block_reader.ts";
+import type { BlockReader, Span } from "../remote/block_reader.ts";
 import { weakMatch } from "../http/conditional.ts";
 import { FileNotFoundError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
@@ -48,9 +48,13 @@ interface OriginMeta {
 
 /**
  * Opens `url` as a {@linkcode FileLike}. One request learns the size, ETag,
- * Last-Modified and Content-Type (a Range GET whose 206 also warms the first
- * block); later reads are Range GETs of `blockSize` bytes with the next
- * block fetched ahead, at most two blocks in memory.
+ * Last-Modified and Content-Type: a Range GET for the whole span the
+ * client's `request` asks for (one byte for HEAD), whose body then becomes
+ * the response body as the client pulls it, so a download or a seek costs
+ * one origin request, resumed from the byte reached if the origin's body is
+ * cut. Positional reads (several ranges, derived files) are Range GETs of
+ * `blockSize` bytes with the next block fetched ahead, at most two blocks
+ * in memory.
  *
  * Every later request carries `If-Match` with the origin's strong ETag (or
  * `If-Unmodified-Since` when the ETag is weak or absent), so an object
@@ -79,7 +83,8 @@ interface OriginMeta {
 export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<FileLike> {
   const href = String(url);
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
-  const { blockSize, plan, retry, reader: readerOf } = remoteSetup(options);
+  // The first request asks for the client's whole span, which a sequential body then streams from.
+  const { blockSize, plan, retry, reader: readerOf, stream: streamOf } = remoteSetup(options, { whole: true });
 
   const request = (extra: Record<string, string>, signal?: AbortSignal) => {
     const headers = new Headers(options.headers);
@@ -112,12 +117,20 @@ export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): 
     await discard(res);
     throw new OriginError(`${href}: unusable Content-Range ${res.headers.get("content-range")}`);
   }
-  const start = crange?.start ?? 0;
-  const first = {
-    start,
-    end: Math.min(crange?.end ?? meta.size - 1, start + blockSize - 1),
-    // A 200 to a Range request: the origin ignores Range, read it as one stream.
-    span: { offset: start, body: res.body ?? new ReadableStream(), sequential: res.status === 200 && !!plan.range },
+  // A 200 to a Range request: the origin ignores Range, read it as one stream.
+  let first: { span: Span; end: number } | undefined = {
+    span: {
+      offset: crange?.start ?? 0,
+      body: res.body ?? new ReadableStream(),
+      sequential: res.status === 200 && !!plan.range,
+    },
+    end: crange?.end ?? meta.size - 1,
+  };
+  /** The first answer, for whoever reads first; later readers make their own requests. */
+  const takeFirst = () => {
+    const taken = first;
+    first = undefined;
+    return taken;
   };
 
   const conditions: Record<string, string> = {};
@@ -149,15 +162,30 @@ export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): 
     throw statusError(res, href);
   };
 
-  const reader = readerOf(openSpan, meta.size, first);
+  let reader: BlockReader | undefined;
+  const close = () => {
+    takeFirst()?.span.body.cancel().catch(() => {});
+    reader?.close();
+  };
   return {
     size: meta.size,
     name: options.name ?? nameOf(href),
     type: meta.type,
     lastModified: meta.lastModified,
     etag: meta.etag,
-    read: reader.read,
-    close: reader.close,
+    read(into, position) {
+      if (!reader) {
+        // The block reader keeps one block of the first answer; past it, blocks of their own.
+        const open = takeFirst();
+        const start = open?.span.offset ?? 0;
+        const warm = open && { start, end: Math.min(open.end, start + blockSize - 1), span: open.span };
+        reader = readerOf(openSpan, meta.size, warm);
+      }
+      return reader.read(into, position);
+    },
+    // A span read from start to end (what the handler sends for one range) streams from one request.
+    stream: (start, end) => streamOf(openSpan, start, end, { first: takeFirst(), onClose: close }),
+    close,
   };
 }
 

@@ -32,6 +32,13 @@ export interface ListenOptions {
    * for an unknown method. Default `["GET", "HEAD"]`, what ranged serves.
    */
   allow?: readonly string[];
+  /**
+   * Deno only: bind with `SO_REUSEPORT` so several processes share the port
+   * and the kernel spreads connections over them (Deno 2.9 needs
+   * `--unstable-net`). Node and Bun share a port through `node:cluster`
+   * instead. Default false.
+   */
+  reusePort?: boolean;
 }
 
 /** A running server. */
@@ -54,7 +61,10 @@ interface DenoServer {
   shutdown(): Promise<void>;
 }
 interface DenoLike {
-  serve(options: { port: number; hostname: string; onListen?: () => void }, handler: FetchHandler): DenoServer;
+  serve(
+    options: { port: number; hostname: string; reusePort?: boolean; onListen?: () => void },
+    handler: FetchHandler,
+  ): DenoServer;
 }
 
 /** The runtime executing this code. */
@@ -84,7 +94,7 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
 
   if (runtime === "deno") {
     const server: DenoServer = (globalThis as { Deno?: DenoLike }).Deno!.serve(
-      { port, hostname, onListen: () => {} },
+      { port, hostname, reusePort: options.reusePort, onListen: () => {} },
       (req) => withoutHostOnDeno(req, server.addr.port) ? plain(400, "Bad Request") : guarded(req),
     );
     return {

@@ -8,8 +8,9 @@
  */
 
 import { type BlockReader, blockReader, type BlockReaderOptions, DEFAULT_BLOCK_SIZE } from "./block_reader.ts";
-import { type ProbePlan, probePlan } from "./probe_range.ts";
+import { type ProbePlan, probePlan, type ProbePlanOptions } from "./probe_range.ts";
 import type { RetryOptions } from "./retry.ts";
+import { spanStream, type SpanStreamOptions } from "./span_stream.ts";
 
 /** Options every remote source takes (`fromUrl`, `fromR2`). */
 export interface RemoteSourceOptions {
@@ -50,12 +51,19 @@ export interface RemoteSetup {
     size: number,
     first: BlockReaderOptions["first"],
   ): BlockReader;
+  /** A response span streamed from one request (see {@linkcode spanStream}), under the same retry policy. */
+  stream(
+    openSpan: Parameters<typeof blockReader>[0],
+    start: number,
+    end: number,
+    more: Pick<SpanStreamOptions, "first" | "onClose">,
+  ): ReadableStream<Uint8Array>;
 }
 
 /** Derives a remote source's settings from its options. */
-export function remoteSetup(options: RemoteSourceOptions): RemoteSetup {
+export function remoteSetup(options: RemoteSourceOptions, probe: ProbePlanOptions = {}): RemoteSetup {
   const blockSize = Math.max(1, Math.floor(options.blockSize ?? DEFAULT_BLOCK_SIZE));
-  const plan = probePlan(options.request, blockSize);
+  const plan = probePlan(options.request, blockSize, probe);
   const { retries, backoff, signal } = options;
   return {
     blockSize,
@@ -63,5 +71,6 @@ export function remoteSetup(options: RemoteSourceOptions): RemoteSetup {
     retry: { retries, backoff, signal },
     reader: (openSpan, size, first) =>
       blockReader(openSpan, { size, blockSize, retries, backoff, signal, first, expect: plan.expect }),
+    stream: (openSpan, start, end, more) => spanStream(openSpan, start, end, { retries, backoff, signal, ...more }),
   };
 }

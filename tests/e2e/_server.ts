@@ -52,7 +52,10 @@ export async function startServer(extra: string[] = [], dir = SAMPLES): Promise<
   const runtime = currentRuntime();
   const g = globalThis as { Deno?: unknown; Bun?: unknown };
   const port = await freePort();
-  const args = [dir, "--port", String(port), "--hostname", "127.0.0.1", ...extra];
+  // One process unless a test asks for more: the live map these suites watch is drawn per worker
+  // (tests/cli_workers.test.ts covers --workers).
+  const workers = extra.includes("--workers") ? [] : ["--workers", "1"];
+  const args = [dir, "--port", String(port), "--hostname", "127.0.0.1", ...workers, ...extra];
   const bin = (name: string) => `${REPO}node_modules/.bin/${name}`;
   const [cmd, argv] = runtime === "deno"
     ? [bin("deno"), ["run", "-A", "cli.ts", ...args]]

@@ -180,28 +180,19 @@ describe(`fromUrl over nginx (${runtime})`, () => {
     assert.equal(body.length, 0);
   });
 
-  test("an object replaced mid-response: nginx answers 412 and the body fails, no splice", async () => {
+  test("an object replaced mid-response: the one origin response is one version whole; block reads get 412", async () => {
     place("change.mp4", MOVIE);
     const res = await fetch(edge.url + "/change.mp4");
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
-    let received = 0;
-    received += (await reader.read()).value!.length;
+    const parts = [(await reader.read()).value!];
+    // Replaced atomically, as a deploy does: nginx keeps sending the file it opened.
     place("change.mp4", patternBytes(MOVIE.length, 7), Date.UTC(2025, 5, 6));
-    let failed = false;
-    try {
-      for (;;) {
-        const r = await reader.read();
-        if (r.done) break;
-        received += r.value.length;
-      }
-    } catch {
-      failed = true;
-    }
-    assert.ok(failed, "the body errored");
-    assert.ok(received < MOVIE.length, `received ${received} of ${MOVIE.length}`);
-    const lines = await logLines(nginx, (l) => l.includes(" /change.mp4 412 "), 1);
-    assert.equal(lines.length, 1, nginx.log().join("\n"));
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+    const body = new Uint8Array(await new Blob(parts).arrayBuffer());
+    assert.deepEqual(body, MOVIE, "the old version, whole: streamed from one origin response, nothing spliced");
+    const lines = await logLines(nginx, (l) => l.includes(" /change.mp4 "), 1);
+    assert.deepEqual(lines.map((l) => l.split('"')[1]), ["bytes=0-"], "one origin request");
     // And the direct API says why.
     place("change2.mp4", MOVIE);
     const file = await fromUrl(nginx.url + "/change2.mp4", { blockSize: MiB });
@@ -219,6 +210,9 @@ describe(`fromUrl over nginx (${runtime})`, () => {
     await new Promise((r) => setTimeout(r, 500));
     const lines = await logLines(nginx, (l) => l.includes(" /big.mp4 "), 1);
     const sent = lines.reduce((n, l) => n + Number(l.split(" ").at(-1)), 0);
-    assert.ok(sent <= 4 * MiB, `origin sent ${sent} bytes of 64 MiB for a client that left: ${lines.join("\n")}`);
+    // The span streams from one request: what nginx sent is what the loopback socket buffers and the
+    // runtime's fetch held when the client left (about 9 MiB here with Node 20), not the 64 MiB.
+    assert.ok(sent <= 16 * MiB, `origin sent ${sent} bytes of 64 MiB for a client that left: ${lines.join("\n")}`);
+    assert.equal(lines.length, 1, `one origin request: ${lines.join("\n")}`);
   });
 });
