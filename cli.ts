@@ -28,7 +28,8 @@ import { parseArgs } from "node:util";
 import { listen } from "./src/adapters/listen.ts";
 import { serveDir } from "./src/adapters/serve.ts";
 import { MIN_SECRET_BYTES, signUrl } from "./src/access/signed_url.ts";
-import { requestUrl } from "./src/http/request_target.ts";
+import { accessLog } from "./src/adapters/access_log.ts";
+import { portableDirFs } from "./src/adapters/fs_dir.ts";
 
 const USAGE = `Usage: ranged [dir] [options]
 
@@ -53,6 +54,9 @@ Options:
                        users can read): one or more, comma-separated, the first
                        signs; prints a link to the whole folder at start
       --link-ttl SECS  how long the printed link works (default 3600)
+      --file-cache MS  how long an opened file, its real path and stat are
+                       reused by every request (default 1000; 0 = off): a
+                       replaced or deleted file shows within that time
   -q, --quiet          no access log
   -h, --help           this help`;
 
@@ -75,6 +79,7 @@ async function main(): Promise<number> {
         "no-clip": { type: "boolean", default: false },
         signed: { type: "boolean", default: false },
         "link-ttl": { type: "string", default: "3600" },
+        "file-cache": { type: "string", default: "1000" },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -103,6 +108,10 @@ async function main(): Promise<number> {
   if (!Number.isInteger(linkTtl) || linkTtl <= 0) {
     return usageError(`bad --link-ttl ${values["link-ttl"]}: expected whole seconds`);
   }
+  const openFileCacheMs = Number(values["file-cache"]);
+  if (!/^\d+$/.test(values["file-cache"])) {
+    return usageError(`bad --file-cache ${values["file-cache"]}: expected whole milliseconds (0 = off)`);
+  }
   const secrets = values.signed ? secretsFromEnv(process.env[SECRETS_ENV]) : undefined;
   if (typeof secrets === "string") {
     return usageError(`--signed: ${secrets}`);
@@ -123,23 +132,14 @@ async function main(): Promise<number> {
     hls: !values["no-hls"],
     clip: !values["no-clip"],
     signedUrls: secrets ? { secrets } : undefined,
+    // Bun answers through node:http, whose writer reads: pread beats Blob reads there (730–860 vs 200–280 MB/s).
+    fs: "Bun" in globalThis ? portableDirFs : undefined,
+    openFileCacheMs,
   });
-  const logged = values.quiet ? handler : async (req: Request) => {
-    const res = await handler(req);
-    // listen() answers untrustworthy URLs itself; this stays safe even so.
-    const url = requestUrl(req) ?? { pathname: req.url, search: "" };
-    const range = req.headers.get("range");
-    const sent = res.headers.get("content-range");
-    console.log(
-      `${req.method} ${url.pathname}${redactSignature(url.search)} ${res.status}${range ? ` range=${range}` : ""}${
-        sent ? ` content-range=${sent}` : ""
-      }`,
-    );
-    return res;
-  };
+  const log = values.quiet ? undefined : accessLog();
   let server;
   try {
-    server = await listen(logged, { port, hostname: values.hostname });
+    server = await listen(handler, { port, hostname: values.hostname, log });
   } catch (err) {
     console.error(`ranged: ${listenFailure(err, values.hostname, port)}`);
     return 1;
@@ -166,6 +166,7 @@ async function main(): Promise<number> {
   console.log("ranged: shutting down");
   shutdown.abort(); // ends the live-map event streams, which would otherwise never finish
   await server.close();
+  await log?.close();
   return 0;
 }
 
@@ -179,11 +180,6 @@ function secretsFromEnv(value: string | undefined): string[] | string {
   const short = secrets.findIndex((s) => new TextEncoder().encode(s).length < MIN_SECRET_BYTES);
   if (short >= 0) return `secret ${short + 1} of ${SECRETS_ENV} is shorter than ${MIN_SECRET_BYTES} bytes`;
   return secrets;
-}
-
-/** A query with its signature hidden: access logs are read by more people than links are. */
-function redactSignature(search: string): string {
-  return search.replace(/([?&]sig=)[^&]*/g, "$1…");
 }
 
 /** A new user's mistake: one line saying what is wrong (no stack, no wall of usage), exit code 2. */

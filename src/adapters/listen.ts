@@ -16,7 +16,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { unsupportedMethod } from "../http/method_check.ts";
 import { requestUrl } from "../http/request_target.ts";
+import type { ServeDirHandler } from "../server/serve_dir.ts";
+import type { AccessLog } from "./access_log.ts";
 import { answerClientErrors } from "./client_error.ts";
+import { nodeDirListener } from "./node_dir.ts";
 import { type FetchHandler, toNodeListener } from "./node_http.ts";
 
 export type { FetchHandler };
@@ -32,6 +35,8 @@ export interface ListenOptions {
    * for an unknown method. Default `["GET", "HEAD"]`, what ranged serves.
    */
   allow?: readonly string[];
+  /** Records every answered request (the CLI's access log); none by default. */
+  log?: AccessLog;
 }
 
 /** A running server. */
@@ -80,7 +85,7 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
   const runtime = detectRuntime();
   const allow = options.allow ?? ["GET", "HEAD"];
   const urlFor = (p: number) => `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${p}/`;
-  const guarded = guard(handler, allow);
+  const guarded = guard(handler, allow, options.log);
 
   if (runtime === "deno") {
     const server = (globalThis as { Deno?: DenoLike }).Deno!.serve({ port, hostname, onListen: () => {} }, guarded);
@@ -98,7 +103,10 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
   // terminating chunk as if complete, omits Date on HEAD, closes the
   // connection without an answer for an unknown method, and stop() cuts
   // downloads at once. Bun's node:http does none of that.
-  const server = createServer(toNodeListener(guarded));
+  // A serveDir handler is answered from its routing on the request head:
+  // file responses then go out through the node:http writer, no Fetch object made.
+  const route = (handler as Partial<ServeDirHandler>).route;
+  const server = createServer(route ? nodeDirListener(route, { log: options.log }) : toNodeListener(guarded));
   answerClientErrors(server, allow.join(", "));
   // No idle cut of a paused download (Bun's default would be 10 s of silence).
   server.timeout = 0;
@@ -127,9 +135,9 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
  * unknown method 501 with Allow (known ones are the handler's to answer),
  * and a handler that throws gets 500 instead of the runtime's bare error.
  */
-function guard(handler: FetchHandler, allow: readonly string[]): FetchHandler {
-  return async (req) => {
-    if (requestUrl(req) === undefined) return plain(400, "Bad Request");
+function guard(handler: FetchHandler, allow: readonly string[], log: AccessLog | undefined): FetchHandler {
+  const answer = async (req: Request, url: URL | undefined) => {
+    if (url === undefined) return plain(400, "Bad Request");
     const unknown = unsupportedMethod(req.method, allow);
     if (unknown?.status === 501) return unknown;
     try {
@@ -138,6 +146,14 @@ function guard(handler: FetchHandler, allow: readonly string[]): FetchHandler {
       console.error(err);
       return plain(500, "Internal Server Error");
     }
+  };
+  if (!log) return (req) => answer(req, requestUrl(req));
+  return async (req) => {
+    const url = requestUrl(req);
+    const res = await answer(req, url);
+    const target = url ? url.pathname + url.search : req.url;
+    log.record(req.method, target, res.status, req.headers.get("range"), res.headers.get("content-range"));
+    return res;
   };
 }
 

@@ -18,7 +18,9 @@ import { closeQuietly, type HandleVideoOptions } from "../http/handler.ts";
 import type { BodySegment } from "../http/multipart.ts";
 import type { ByteRange } from "../http/range.ts";
 import { fileSpans, planResponse } from "../http/plan.ts";
+import { type BodyTracking, type FileAnswer, THROTTLE_SLICE } from "../server/file_answer.ts";
 import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
+import { headerOf } from "./node_request_head.ts";
 
 /** Reads in flight (or waiting for the socket) per response: one being sent, one being read. */
 const BUFFERS = 2;
@@ -38,12 +40,39 @@ const BUFFERS = 2;
  * createServer(async (req, res) => writeVideo(req, res, await openFile("movie.mp4"))).listen(8000);
  * ```
  */
-export async function writeVideo(
+export function writeVideo(
   req: IncomingMessage,
   res: ServerResponse,
   file: FileLike,
   options: HandleVideoOptions = {},
 ): Promise<void> {
+  return writeFileAnswer(req, res, { file, options });
+}
+
+/** What the directory server's node:http path adds to {@linkcode writeVideo}. */
+export interface WriteHooks {
+  /** Called right after the status line and headers are handed to `res` (the access log). */
+  onHead?: () => void;
+}
+
+/**
+ * {@linkcode writeVideo} for a directory server's {@linkcode FileAnswer}:
+ * the same plan and writer, with the answer's pacing (`throttle`) and
+ * progress tracking (the live range map) done on the node response itself.
+ *
+ * @example
+ * ```ts ignore
+ * const answer = await serveDirHandler.route(head);
+ * if (isFileAnswer(answer)) await writeFileAnswer(req, res, answer);
+ * ```
+ */
+export async function writeFileAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: FileAnswer,
+  hooks: WriteHooks = {},
+): Promise<void> {
+  const { file, options } = answer;
   let plan;
   try {
     plan = planResponse({ method: req.method ?? "GET", header: (name) => headerOf(req, name) }, file, options);
@@ -61,23 +90,47 @@ export async function writeVideo(
     else head[name] = value;
   }
   res.writeHead(plan.status, head);
+  hooks.onHead?.();
   const body = plan.body;
-  if (body !== null) options.onSend?.(fileSpans(body), plan.status as 200 | 206);
+  let tracking: BodyTracking | undefined;
+  if (body !== null) {
+    const status = plan.status as 200 | 206;
+    options.onSend?.(fileSpans(body), status);
+    tracking = answer.watch?.(fileSpans(body), status);
+  }
   if (body === null || body.length === 0) {
     res.end();
+    tracking?.onEnd(false);
     closeQuietly(file);
     return;
   }
+  let complete = false;
   try {
-    const complete = await sendSegments(res, file, body, options.chunkSize);
+    const throttle = answer.throttle && answer.throttle > 0 ? answer.throttle : undefined;
+    const chunkSize = throttle ? THROTTLE_SLICE : options.chunkSize;
+    complete = await sendSegments(res, file, body, chunkSize, { tracking, pace: throttle ? pacer(throttle) : undefined });
     if (complete) res.end();
   } catch {
     // The file broke mid-body (truncated, I/O error): cut the connection so
     // the client sees an incomplete response, never a silently short one.
     res.destroy();
   } finally {
+    tracking?.onEnd(!complete);
     closeQuietly(file);
   }
+}
+
+/**
+ * A pace of `bytesPerSecond`: resolves when `n` more bytes may go, as
+ * `throttleBody` does for Fetch bodies.
+ */
+function pacer(bytesPerSecond: number): (n: number) => Promise<void> {
+  let next = Date.now();
+  return async (n) => {
+    const wait = next - Date.now();
+    if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+    next = Math.max(next, Date.now()) + (n / bytesPerSecond) * 1000;
+  };
 }
 
 /** Opens the FileLike a request asks for; throw `FileNotFoundError` for "no such file". */
@@ -136,12 +189,6 @@ export function videoHandler(
   };
 }
 
-function headerOf(req: IncomingMessage, name: string): string | null {
-  const value = req.headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(", ") : value;
-}
-
 /**
  * Writes the segments in order. Resolves true when every byte was handed to
  * the socket, false when the client went away first; rejects when the file
@@ -152,7 +199,9 @@ async function sendSegments(
   file: FileLike,
   segments: readonly BodySegment[],
   fixed: number | undefined,
+  extra: { tracking?: BodyTracking; pace?: (n: number) => Promise<void> } = {},
 ): Promise<boolean> {
+  const { tracking, pace } = extra;
   let gone = res.destroyed;
   let writing = 0;
   let wake: (() => void) | undefined;
@@ -178,7 +227,9 @@ async function sendSegments(
     for (const seg of segments) {
       if ("bytes" in seg) {
         await room();
+        await pace?.(seg.bytes.length);
         if (gone) return false;
+        tracking?.onChunk(seg.bytes.length);
         res.write(seg.bytes);
         continue;
       }
@@ -204,6 +255,12 @@ async function sendSegments(
           throw new FileTruncatedError(file.size, position);
         }
         position += n;
+        if (pace) await pace(n);
+        if (gone) {
+          giveBuffer(buf);
+          return false;
+        }
+        tracking?.onChunk(n);
         writing++;
         const started = performance.now();
         res.write(n === view.length ? view : view.subarray(0, n), () => {

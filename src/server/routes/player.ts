@@ -14,7 +14,7 @@ import { signedPage } from "../access_gate.ts";
 import { renditionName, sidecarsIn } from "./hls.ts";
 
 /** Answers `?player` on a file; passes on anything else. */
-export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
+export const playerRoute: Route = async ({ head, url, target, grant }, ctx) => {
   if (exact(target) !== "file" || !url.searchParams.has("player")) return undefined;
   const { segments, real, stat } = target;
   const name = segments[segments.length - 1];
@@ -29,5 +29,5 @@ export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
     label: s.label,
     language: s.language,
   }));
-  return html(req, renderPlayerPage(page, { ...file, subtitles }), page.nonce);
+  return html(head.method, renderPlayerPage(page, { ...file, subtitles }), page.nonce);
 };
