@@ -47,14 +47,19 @@ export function accessLog(options: AccessLogOptions = {}): AccessLog {
   const intervalMs = options.intervalMs ?? 100;
   let batch = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let writing: Promise<void> = Promise.resolve();
+  // Batches go out at once, in order (the stream keeps it); close() waits for the last.
+  let pending = 0;
+  let idle: (() => void) | undefined;
   const flush = () => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (batch === "") return;
     const text = batch;
     batch = "";
-    writing = writing.then(() => new Promise<void>((resolve) => write(text, resolve)));
+    pending++;
+    write(text, () => {
+      if (--pending === 0) idle?.();
+    });
   };
   return {
     record(method, target, status, range, contentRange) {
@@ -70,7 +75,7 @@ export function accessLog(options: AccessLogOptions = {}): AccessLog {
     flush,
     close() {
       flush();
-      return writing;
+      return pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
     },
   };
 }

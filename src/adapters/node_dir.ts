@@ -79,7 +79,8 @@ export function nodeDirListener(
       return writeResponse(answer, res, aborted());
     }
     const onHead = log &&
-      (() => log.record(method, req.url ?? "", res.statusCode, headerOf(req, "range"), contentRange(res)));
+      ((status: number, headers: readonly [string, string][]) =>
+        log.record(method, req.url ?? "", status, headerOf(req, "range"), contentRange(headers)));
     try {
       await writeFileAnswer(req, res, answer, { onHead });
     } catch (err) {
@@ -91,7 +92,7 @@ export function nodeDirListener(
   };
 }
 
-function contentRange(res: ServerResponse): string | null {
-  const value = res.getHeader("content-range");
-  return value === undefined ? null : String(value);
+function contentRange(headers: readonly [string, string][]): string | null {
+  for (const [name, value] of headers) if (name === "content-range") return value;
+  return null;
 }

@@ -51,8 +51,8 @@ export function writeVideo(
 
 /** What the directory server's node:http path adds to {@linkcode writeVideo}. */
 export interface WriteHooks {
-  /** Called right after the status line and headers are handed to `res` (the access log). */
-  onHead?: () => void;
+  /** Called with the status and header lines right after they are handed to `res` (the access log). */
+  onHead?: (status: number, headers: readonly [string, string][]) => void;
 }
 
 /**
@@ -90,7 +90,7 @@ export async function writeFileAnswer(
     else head[name] = value;
   }
   res.writeHead(plan.status, head);
-  hooks.onHead?.();
+  hooks.onHead?.(plan.status, plan.headers);
   const body = plan.body;
   let tracking: BodyTracking | undefined;
   if (body !== null) {
@@ -108,7 +108,10 @@ export async function writeFileAnswer(
   try {
     const throttle = answer.throttle && answer.throttle > 0 ? answer.throttle : undefined;
     const chunkSize = throttle ? THROTTLE_SLICE : options.chunkSize;
-    complete = await sendSegments(res, file, body, chunkSize, { tracking, pace: throttle ? pacer(throttle) : undefined });
+    complete = await sendSegments(res, file, body, chunkSize, {
+      tracking,
+      pace: throttle ? pacer(throttle) : undefined,
+    });
     if (complete) res.end();
   } catch {
     // The file broke mid-body (truncated, I/O error): cut the connection so

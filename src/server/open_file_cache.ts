@@ -38,6 +38,8 @@ interface Entry {
   readonly key: string;
   readonly at: number;
   readonly file: Promise<FileLike>;
+  /** The file, once open: closed synchronously then. */
+  opened?: FileLike;
   /** Leases not yet closed. */
   refs: number;
   /** Still in the map: new requests may share it. */
@@ -124,7 +126,7 @@ export class OpenFileCache {
     const entry: Entry = { key, at, file, refs: 0, live: true };
     this.#entries.set(key, entry);
     // A failed open is asked again next time (a file may appear at any moment).
-    file.catch(() => {
+    file.then((opened) => void (entry.opened = opened), () => {
       if (this.#entries.get(key) === entry) this.#entries.delete(key);
       entry.live = false;
     });
@@ -155,7 +157,9 @@ export class OpenFileCache {
 }
 
 function closeEntry(entry: Entry): void {
-  entry.file.then((file) => file.close?.()).catch(() => {});
+  const close = (file: FileLike) => Promise.resolve(file.close?.()).catch(() => {});
+  if (entry.opened) void close(entry.opened);
+  else entry.file.then(close, () => {});
 }
 
 /** A per-request view of a shared file: the same bytes and metadata, its own `close`. */

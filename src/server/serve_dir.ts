@@ -88,7 +88,12 @@ export function serveDir(root: string, options: ServeDirOptions): ServeDirHandle
     if (unsupported) return unsupported;
     const url = requestUrl(req);
     if (url === undefined) return text(400, "Bad Request");
-    const answer = await route({ method: req.method, header: (name) => req.headers.get(name), url, request: () => req });
+    const answer = await route({
+      method: req.method,
+      header: (name) => req.headers.get(name),
+      url,
+      request: () => req,
+    });
     if (!isFileAnswer(answer)) return answer;
     try {
       return fileResponse(req, answer);
@@ -143,7 +148,9 @@ async function routeHead(head: DirRequest, ctx: ServeContext): Promise<DirAnswer
 function serveContext(root: string, options: ServeDirOptions): ServeContext {
   const validityMs = options.openFileCacheMs ?? DEFAULT_OPEN_FILE_CACHE_MS;
   const paths = cachedDirFs(options.fs, { validityMs });
-  const files = validityMs > 0 && options.fs.shareable ? new OpenFileCache((path, name) => options.fs.open(path, name), { validityMs }) : undefined;
+  const files = validityMs > 0 && options.fs.shareable
+    ? new OpenFileCache((path, name) => options.fs.open(path, name), { validityMs })
+    : undefined;
   if (files) options.signal?.addEventListener("abort", () => files.close(), { once: true });
   // Clips and HLS open the original file through `fs` too: they share the cached files.
   const fs: DirFs = files ? { ...paths, open: (path, name) => files.open(path, name ?? path) } : paths;
