@@ -3,13 +3,9 @@
 // serveDir on a real folder: tests/open_file_cache.test.ts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { cachedDirFs } from "../src/server/path_cache.ts";
 import type { DirFs } from "../src/server/dir_fs.ts";
 import { FileNotFoundError } from "../src/http/errors.ts";
-import { serveDir } from "../src/adapters/serve.ts";
 
 function countingFs() {
   const calls = { realpath: 0, stat: 0 };

@@ -11,7 +11,15 @@
 
 import process from "node:process";
 
-/** Where log lines go, and how one is recorded. */
+/**
+ * Where log lines go, and how one is recorded.
+ *
+ * @example
+ * ```ts ignore
+ * const log: AccessLog = accessLog();
+ * await listen(serveDir("./videos"), { log });
+ * ```
+ */
 export interface AccessLog {
   /** Records one answered request; `target` is the request path with its query. */
   record(method: string, target: string, status: number, range: string | null, contentRange: string | null): void;

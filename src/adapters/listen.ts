@@ -22,7 +22,7 @@ import { answerClientErrors } from "./client_error.ts";
 import { nodeDirListener } from "./node_dir.ts";
 import { type FetchHandler, toNodeListener } from "./node_http.ts";
 
-export type { FetchHandler };
+export type { AccessLog, FetchHandler };
 
 /** Options of {@linkcode listen}. */
 export interface ListenOptions {

@@ -17,7 +17,14 @@ import { type BodyTracking, trackBody } from "./tracked_body.ts";
 
 export type { BodyTracking };
 
-/** A file to answer with, and how its body is to be paced and watched. */
+/**
+ * A file to answer with, and how its body is to be paced and watched.
+ *
+ * @example
+ * ```ts ignore
+ * const answer: FileAnswer = { file: await openFile("movie.mp4"), options: { cacheControl: "max-age=60" } };
+ * ```
+ */
 export interface FileAnswer {
   /** The file; the writer owns it from here and closes it exactly once. */
   readonly file: FileLike;

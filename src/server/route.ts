@@ -40,6 +40,11 @@ export interface ServeContext {
  * and its URL. The Fetch `Request` is asked for only by routes that answer
  * with a `Response` (pages, playlists, events): on node:http it is built on
  * that first call, so a file response never makes one.
+ *
+ * @example The head of a Fetch request
+ * ```ts ignore
+ * const head: DirRequest = { method: req.method, header: (n) => req.headers.get(n), url: new URL(req.url), request: () => req };
+ * ```
  */
 export interface DirRequest {
   /** The request method, as sent. */
@@ -52,7 +57,15 @@ export interface DirRequest {
   request(): Request;
 }
 
-/** What a route answers: a Fetch `Response`, or a file for the writer of the server at hand to send. */
+/**
+ * What a route answers: a Fetch `Response`, or a file for the writer of the server at hand to send.
+ *
+ * @example
+ * ```ts ignore
+ * const answer = await handler.route(head);
+ * const res = isFileAnswer(answer) ? fileResponse(req, answer) : answer;
+ * ```
+ */
 export type DirAnswer = Response | FileAnswer;
 
 /** A request after its path was resolved under the root. */

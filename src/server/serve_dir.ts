@@ -39,6 +39,12 @@ export type { FileAnswer } from "./file_answer.ts";
  * The directory server's routing on a request head: the answer to a
  * {@linkcode DirRequest}, a `Response` or a {@linkcode FileAnswer} for the
  * server's own writer. Never throws: unexpected errors answer 500.
+ *
+ * @example
+ * ```ts ignore
+ * const { route } = serveDir("./videos", { fs: nodeDirFs });
+ * const answer = await route({ method: "GET", header: () => null, url: new URL("http://x/a.mp4"), request });
+ * ```
  */
 export type DirRouter = (head: DirRequest) => Promise<DirAnswer>;
 
@@ -46,6 +52,12 @@ export type DirRouter = (head: DirRequest) => Promise<DirAnswer>;
  * A Fetch handler, as `Deno.serve` and `Bun.serve` take, that also exposes
  * its routing as `route`, so a node:http server (`listen`) can answer file
  * responses without building Fetch objects.
+ *
+ * @example
+ * ```ts ignore
+ * const handler: ServeDirHandler = serveDir("./videos", { fs: nodeDirFs });
+ * Deno.serve(handler);
+ * ```
  */
 export type ServeDirHandler = ((req: Request) => Promise<Response>) & {
   /** The same server's routing on a request head (see {@linkcode DirRouter}). */
