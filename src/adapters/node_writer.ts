@@ -192,6 +192,20 @@ export function videoHandler(
   };
 }
 
+/** Reads at `position` into `view` (of `buf`); gives `buf` back and throws when the read fails or ends early. */
+async function readInto(file: FileLike, buf: ArrayBuffer, view: Uint8Array, position: number): Promise<number> {
+  let n: number;
+  try {
+    n = await file.read(view, position);
+  } catch (err) {
+    giveBuffer(buf);
+    throw err;
+  }
+  if (n > 0) return n;
+  giveBuffer(buf);
+  throw new FileTruncatedError(file.size, position);
+}
+
 /**
  * Writes the segments in order. Resolves true when every byte was handed to
  * the socket, false when the client went away first; rejects when the file
@@ -239,30 +253,17 @@ async function sendSegments(
       let position = seg.start;
       while (position <= seg.end) {
         await room();
+        const length = Math.min(size, seg.end - position + 1);
+        if (pace) await pace(length);
         if (gone) return false;
         const buf = takeBuffer(size);
-        const view = new Uint8Array(buf, 0, Math.min(size, buf.byteLength, seg.end - position + 1));
-        let n: number;
-        try {
-          n = await file.read(view, position);
-        } catch (err) {
-          giveBuffer(buf);
-          throw err;
-        }
+        const view = new Uint8Array(buf, 0, Math.min(length, buf.byteLength));
+        const n = await readInto(file, buf, view, position);
         if (gone) {
           giveBuffer(buf);
           return false;
-        }
-        if (!(n > 0)) {
-          giveBuffer(buf);
-          throw new FileTruncatedError(file.size, position);
         }
         position += n;
-        if (pace) await pace(n);
-        if (gone) {
-          giveBuffer(buf);
-          return false;
-        }
         tracking?.onChunk(n);
         writing++;
         const started = performance.now();
