@@ -15,7 +15,7 @@ import { renditionName, sidecarsIn } from "./hls.ts";
 
 /** Answers `?player` on a file; passes on anything else. */
 export const playerRoute: Route = async ({ head, url, target, grant }, ctx) => {
-  if (exact(target) !== "file" || !url.searchParams.has("player")) return undefined;
+  if (exact(target) !== "file" || url.search === "" || !url.searchParams.has("player")) return undefined;
   const { segments, real, stat } = target;
   const name = segments[segments.length - 1];
   const path = encodePath(segments);
