@@ -1,8 +1,10 @@
 /**
  * Starts an HTTP server for a Fetch handler on whichever runtime runs the
  * code: `Deno.serve` on Deno, `node:http` (through the node_http bridge) on
- * Node and on Bun. The CLI uses it; applications that already have a server
- * should pass the handler to it directly instead.
+ * Node and on Bun. A serveDir handler is answered there from its routing on
+ * the request head (`node_dir.ts`), so file responses are written by the
+ * node:http writer without any Fetch object. The CLI uses it; applications
+ * that already have a server should pass the handler to it directly instead.
  *
  * Every request gets a complete, dated answer: a malformed request target
  * or Host is answered 400, a method the server does not know 501 with
