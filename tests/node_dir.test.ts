@@ -16,6 +16,8 @@ import { accessLog } from "../src/adapters/access_log.ts";
 import { listen, type Listening } from "../src/adapters/listen.ts";
 import { serveDir } from "../src/adapters/serve.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
+import { MiB, openFds, waitUntil } from "./helpers/proc_stats.ts";
+import { portableDirFs } from "../src/adapters/fs_dir.ts";
 import { runtime } from "./helpers/server.ts";
 
 const ROOT = mkdtempSync(join(tmpdir(), "ranged-nodedir-"));
@@ -188,6 +190,38 @@ describe(`the directory server on node:http (${runtime})`, () => {
     // The check can see them: a page does go through Fetch.
     const page = await countFetchObjects(async () => void await get(server.port, "/"));
     assert.ok(page.Response >= 1, `the index page is a Response: ${JSON.stringify(page)}`);
+  });
+
+  test("clients that leave mid-body: every lease given back, every descriptor closed once the window passes", async () => {
+    writeFileSync(join(ROOT, "big.bin"), patternBytes(24 * MiB, 9));
+    const stop = new AbortController();
+    const cached = await listen(
+      serveDir(ROOT, { fs: portableDirFs, openFileCacheMs: 100, signal: stop.signal, onError: () => {} }),
+      { port: 0 },
+    );
+    try {
+      const fds0 = openFds();
+      await Promise.all(Array.from({ length: 16 }, (_, i) =>
+        new Promise<void>((resolve) => {
+          const req = request({
+            host: "127.0.0.1",
+            port: cached.port,
+            path: "/big.bin",
+            headers: i % 2 ? { range: "bytes=1000-" } : {},
+          }, (res) => {
+            res.once("data", () => {
+              req.destroy();
+              resolve();
+            });
+          });
+          req.on("error", () => resolve());
+          req.end();
+        })));
+      assert.ok(await waitUntil(() => openFds() <= fds0, 10_000), `fds ${fds0} before, ${openFds()} after`);
+    } finally {
+      stop.abort();
+      await cached.close(0);
+    }
   });
 
   test("the access log: one line per request, written in batches", async () => {
