@@ -38,7 +38,8 @@ import {
 import { listen, type Listening } from "./src/adapters/listen.ts";
 import { serveDir } from "./src/adapters/serve.ts";
 import { MIN_SECRET_BYTES, signUrl } from "./src/access/signed_url.ts";
-import { requestUrl } from "./src/http/request_target.ts";
+import { accessLog } from "./src/adapters/access_log.ts";
+import { portableDirFs } from "./src/adapters/fs_dir.ts";
 
 const USAGE = `Usage: ranged [dir] [options]
 
@@ -66,6 +67,9 @@ Options:
                        users can read): one or more, comma-separated, the first
                        signs; prints a link to the whole folder at start
       --link-ttl SECS  how long the printed link works (default 3600)
+      --file-cache MS  how long an opened file, its real path and stat are
+                       reused by every request (default 1000; 0 = off): a
+                       replaced or deleted file shows within that time
   -q, --quiet          no access log
   -h, --help           this help`;
 
@@ -89,6 +93,7 @@ async function main(): Promise<number> {
         "no-clip": { type: "boolean", default: false },
         signed: { type: "boolean", default: false },
         "link-ttl": { type: "string", default: "3600" },
+        "file-cache": { type: "string", default: "1000" },
         quiet: { type: "boolean", short: "q", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -125,6 +130,10 @@ async function main(): Promise<number> {
   if (!Number.isInteger(linkTtl) || linkTtl <= 0) {
     return usageError(`bad --link-ttl ${values["link-ttl"]}: expected whole seconds`);
   }
+  const openFileCacheMs = Number(values["file-cache"]);
+  if (!/^\d+$/.test(values["file-cache"])) {
+    return usageError(`bad --file-cache ${values["file-cache"]}: expected whole milliseconds (0 = off)`);
+  }
   const secrets = values.signed ? secretsFromEnv(process.env[SECRETS_ENV]) : undefined;
   if (typeof secrets === "string") {
     return usageError(`--signed: ${secrets}`);
@@ -153,6 +162,7 @@ async function main(): Promise<number> {
       hls: !values["no-hls"],
       clip: !values["no-clip"],
       secrets,
+      openFileCacheMs,
     });
   } catch (err) {
     if (err instanceof WorkerStartError) return err.code; // the worker said why on stderr
@@ -189,6 +199,7 @@ interface ServeSettings {
   hls: boolean;
   clip: boolean;
   secrets?: string[];
+  openFileCacheMs?: number;
 }
 
 /** The directory server in this process; its close also ends the live-map event streams. */
@@ -202,26 +213,18 @@ async function serveHere(s: ServeSettings): Promise<Listening> {
     hls: s.hls,
     clip: s.clip,
     signedUrls: s.secrets ? { secrets: s.secrets } : undefined,
+    // Bun answers through node:http, whose writer reads: pread beats Blob reads there (730–860 vs 200–280 MB/s).
+    fs: "Bun" in globalThis ? portableDirFs : undefined,
+    openFileCacheMs: s.openFileCacheMs,
   });
-  const logged = s.quiet ? handler : async (req: Request) => {
-    const res = await handler(req);
-    // listen() answers untrustworthy URLs itself; this stays safe even so.
-    const url = requestUrl(req) ?? { pathname: req.url, search: "" };
-    const range = req.headers.get("range");
-    const sent = res.headers.get("content-range");
-    console.log(
-      `${req.method} ${url.pathname}${redactSignature(url.search)} ${res.status}${range ? ` range=${range}` : ""}${
-        sent ? ` content-range=${sent}` : ""
-      }`,
-    );
-    return res;
-  };
-  const server = await listen(logged, { port: s.port, hostname: s.hostname, reusePort: s.reusePort });
+  const log = s.quiet ? undefined : accessLog();
+  const server = await listen(handler, { port: s.port, hostname: s.hostname, reusePort: s.reusePort, log });
   return {
     ...server,
-    close: (graceMs?: number) => {
+    close: async (graceMs?: number) => {
       shutdown.abort(); // the event streams would otherwise never finish
-      return server.close(graceMs);
+      await server.close(graceMs);
+      await log?.close();
     },
   };
 }
@@ -236,11 +239,6 @@ function secretsFromEnv(value: string | undefined): string[] | string {
   const short = secrets.findIndex((s) => new TextEncoder().encode(s).length < MIN_SECRET_BYTES);
   if (short >= 0) return `secret ${short + 1} of ${SECRETS_ENV} is shorter than ${MIN_SECRET_BYTES} bytes`;
   return secrets;
-}
-
-/** A query with its signature hidden: access logs are read by more people than links are. */
-function redactSignature(search: string): string {
-  return search.replace(/([?&]sig=)[^&]*/g, "$1…");
 }
 
 /** A new user's mistake: one line saying what is wrong (no stack, no wall of usage), exit code 2. */

@@ -60,7 +60,16 @@ export {
   type Span,
 } from "./src/remote/block_reader.ts";
 export type { RemoteSourceOptions } from "./src/remote/remote_source.ts";
-export { serveDir, type ServeDirHandler, type ServeDirOptions } from "./src/server/serve_dir.ts";
+export {
+  type DirAnswer,
+  type DirRequest,
+  type DirRouter,
+  type FileAnswer,
+  serveDir,
+  type ServeDirHandler,
+  type ServeDirOptions,
+} from "./src/server/serve_dir.ts";
+export { type BodyTracking, fileResponse, isFileAnswer } from "./src/server/file_answer.ts";
 export type { SignedUrlsOptions } from "./src/server/access_gate.ts";
 export type { DirEntryInfo, DirFs, PathStat } from "./src/server/dir_fs.ts";
 export {

@@ -71,6 +71,13 @@ export const SERVERS = [
     ) => [process.execPath, ["--import", "tsx", "cli.ts", "--quiet", "--port", `${port}`, ctx.dataDir]],
   },
   {
+    id: "cli-node-log",
+    runtime: "node",
+    kind: "ranged",
+    about: "the CLI with its access log on (npm run serve:node), to measure what the log costs beside cli-node",
+    command: (ctx, port) => [process.execPath, ["--import", "tsx", "cli.ts", "--port", `${port}`, ctx.dataDir]],
+  },
+  {
     id: "cli-deno",
     runtime: "deno",
     kind: "ranged",

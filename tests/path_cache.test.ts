@@ -1,15 +1,11 @@
 // The serveDir path cache: realpath/stat reused within the validity window,
-// asked again after it, failures never kept, bounded, 0 = off; and through
-// serveDir on a real folder, a replaced or deleted file shows at once.
+// asked again after it, failures never kept, bounded, 0 = off. Through
+// serveDir on a real folder: tests/open_file_cache.test.ts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { cachedDirFs } from "../src/server/path_cache.ts";
 import type { DirFs } from "../src/server/dir_fs.ts";
 import { FileNotFoundError } from "../src/http/errors.ts";
-import { serveDir } from "../src/adapters/serve.ts";
 
 function countingFs() {
   const calls = { realpath: 0, stat: 0 };
@@ -72,27 +68,5 @@ describe("cachedDirFs", () => {
   test("validityMs 0 turns it off", () => {
     const c = countingFs();
     assert.equal(cachedDirFs(c.fs, { validityMs: 0 }), c.fs);
-  });
-});
-
-describe("serveDir with the path cache on (default)", () => {
-  test("a file replaced by rename is served new at once; a deleted one answers 404 at once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ranged-pathcache-"));
-    try {
-      writeFileSync(join(dir, "a.txt"), "old bytes");
-      const handler = serveDir(dir, { rangeMap: false, pathCacheMs: 60_000 });
-      const get = async () => {
-        const res = await handler(new Request("http://x/a.txt"));
-        return [res.status, await res.text()];
-      };
-      assert.deepEqual(await get(), [200, "old bytes"]);
-      writeFileSync(join(dir, "a.tmp"), "new, longer bytes");
-      renameSync(join(dir, "a.tmp"), join(dir, "a.txt"));
-      assert.deepEqual(await get(), [200, "new, longer bytes"], "replaced: new bytes, new length");
-      rmSync(join(dir, "a.txt"));
-      assert.equal((await get())[0], 404, "deleted: 404 within the window");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

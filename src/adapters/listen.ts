@@ -1,8 +1,10 @@
 /**
  * Starts an HTTP server for a Fetch handler on whichever runtime runs the
  * code: `Deno.serve` on Deno, `node:http` (through the node_http bridge) on
- * Node and on Bun. The CLI uses it; applications that already have a server
- * should pass the handler to it directly instead.
+ * Node and on Bun. A serveDir handler is answered there from its routing on
+ * the request head (`node_dir.ts`), so file responses are written by the
+ * node:http writer without any Fetch object. The CLI uses it; applications
+ * that already have a server should pass the handler to it directly instead.
  *
  * Every request gets a complete, dated answer: a malformed request target
  * or Host is answered 400, a method the server does not know 501 with
@@ -16,10 +18,13 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { unsupportedMethod } from "../http/method_check.ts";
 import { requestUrl } from "../http/request_target.ts";
+import type { ServeDirHandler } from "../server/serve_dir.ts";
+import type { AccessLog } from "./access_log.ts";
 import { answerClientErrors } from "./client_error.ts";
+import { nodeDirListener } from "./node_dir.ts";
 import { type FetchHandler, toNodeListener } from "./node_http.ts";
 
-export type { FetchHandler };
+export type { AccessLog, FetchHandler };
 
 /** Options of {@linkcode listen}. */
 export interface ListenOptions {
@@ -39,6 +44,8 @@ export interface ListenOptions {
    * instead. Default false.
    */
   reusePort?: boolean;
+  /** Records every answered request (the CLI's access log); none by default. */
+  log?: AccessLog;
 }
 
 /** A running server. */
@@ -90,7 +97,7 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
   const runtime = detectRuntime();
   const allow = options.allow ?? ["GET", "HEAD"];
   const urlFor = (p: number) => `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${p}/`;
-  const guarded = guard(handler, allow);
+  const guarded = guard(handler, allow, options.log);
 
   if (runtime === "deno") {
     const server: DenoServer = (globalThis as { Deno?: DenoLike }).Deno!.serve(
@@ -111,7 +118,10 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
   // terminating chunk as if complete, omits Date on HEAD, closes the
   // connection without an answer for an unknown method, and stop() cuts
   // downloads at once. Bun's node:http does none of that.
-  const server = createServer(toNodeListener(guarded));
+  // A serveDir handler is answered from its routing on the request head:
+  // file responses then go out through the node:http writer, no Fetch object made.
+  const route = (handler as Partial<ServeDirHandler>).route;
+  const server = createServer(route ? nodeDirListener(route, { log: options.log }) : toNodeListener(guarded));
   answerClientErrors(server, allow.join(", "));
   // No idle cut of a paused download (Bun's default would be 10 s of silence).
   server.timeout = 0;
@@ -140,9 +150,9 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
  * unknown method 501 with Allow (known ones are the handler's to answer),
  * and a handler that throws gets 500 instead of the runtime's bare error.
  */
-function guard(handler: FetchHandler, allow: readonly string[]): FetchHandler {
-  return async (req) => {
-    if (requestUrl(req) === undefined) return plain(400, "Bad Request");
+function guard(handler: FetchHandler, allow: readonly string[], log: AccessLog | undefined): FetchHandler {
+  const answer = async (req: Request, url: URL | undefined) => {
+    if (url === undefined) return plain(400, "Bad Request");
     const unknown = unsupportedMethod(req.method, allow);
     if (unknown?.status === 501) return unknown;
     try {
@@ -151,6 +161,14 @@ function guard(handler: FetchHandler, allow: readonly string[]): FetchHandler {
       console.error(err);
       return plain(500, "Internal Server Error");
     }
+  };
+  if (!log) return (req) => answer(req, requestUrl(req));
+  return async (req) => {
+    const url = requestUrl(req);
+    const res = await answer(req, url);
+    const target = url ? url.pathname + url.search : req.url;
+    log.record(req.method, target, res.status, req.headers.get("range"), res.headers.get("content-range"));
+    return res;
   };
 }
 

@@ -12,6 +12,7 @@ import { FIRST_CHUNK, MAX_CHUNK } from "../http/chunk_size.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { targetUrl } from "../http/request_target.ts";
 import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
+import { localAuthority } from "./node_request_head.ts";
 
 /** A Fetch-style handler, as `Deno.serve` and `Bun.serve` take. */
 export type FetchHandler = (req: Request) => Response | Promise<Response>;
@@ -95,13 +96,6 @@ export function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
   // Node 20; the caller's signal itself is what handlers need.
   Object.defineProperty(request, "signal", { value: signal, enumerable: true });
   return request;
-}
-
-/** The address the request came in on, as a Host value for HTTP/1.0 requests without one. */
-function localAuthority(req: IncomingMessage): string {
-  const { localAddress, localPort } = req.socket;
-  if (!localAddress) return "localhost";
-  return localAddress.includes(":") ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`;
 }
 
 /**

@@ -18,7 +18,9 @@ import { closeQuietly, type HandleVideoOptions } from "../http/handler.ts";
 import type { BodySegment } from "../http/multipart.ts";
 import type { ByteRange } from "../http/range.ts";
 import { fileSpans, planResponse } from "../http/plan.ts";
+import { type BodyTracking, type FileAnswer, THROTTLE_SLICE } from "../server/file_answer.ts";
 import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
+import { headerOf } from "./node_request_head.ts";
 
 /** Reads in flight (or waiting for the socket) per response: one being sent, one being read. */
 const BUFFERS = 2;
@@ -38,12 +40,39 @@ const BUFFERS = 2;
  * createServer(async (req, res) => writeVideo(req, res, await openFile("movie.mp4"))).listen(8000);
  * ```
  */
-export async function writeVideo(
+export function writeVideo(
   req: IncomingMessage,
   res: ServerResponse,
   file: FileLike,
   options: HandleVideoOptions = {},
 ): Promise<void> {
+  return writeFileAnswer(req, res, { file, options });
+}
+
+/** What the directory server's node:http path adds to {@linkcode writeVideo}. */
+export interface WriteHooks {
+  /** Called with the status and header lines right after they are handed to `res` (the access log). */
+  onHead?: (status: number, headers: readonly [string, string][]) => void;
+}
+
+/**
+ * {@linkcode writeVideo} for a directory server's {@linkcode FileAnswer}:
+ * the same plan and writer, with the answer's pacing (`throttle`) and
+ * progress tracking (the live range map) done on the node response itself.
+ *
+ * @example
+ * ```ts ignore
+ * const answer = await serveDirHandler.route(head);
+ * if (isFileAnswer(answer)) await writeFileAnswer(req, res, answer);
+ * ```
+ */
+export async function writeFileAnswer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: FileAnswer,
+  hooks: WriteHooks = {},
+): Promise<void> {
+  const { file, options } = answer;
   let plan;
   try {
     plan = planResponse({ method: req.method ?? "GET", header: (name) => headerOf(req, name) }, file, options);
@@ -61,23 +90,50 @@ export async function writeVideo(
     else head[name] = value;
   }
   res.writeHead(plan.status, head);
+  hooks.onHead?.(plan.status, plan.headers);
   const body = plan.body;
-  if (body !== null) options.onSend?.(fileSpans(body), plan.status as 200 | 206);
+  let tracking: BodyTracking | undefined;
+  if (body !== null) {
+    const status = plan.status as 200 | 206;
+    options.onSend?.(fileSpans(body), status);
+    tracking = answer.watch?.(fileSpans(body), status);
+  }
   if (body === null || body.length === 0) {
     res.end();
+    tracking?.onEnd(false);
     closeQuietly(file);
     return;
   }
+  let complete = false;
   try {
-    const complete = await sendSegments(res, file, body, options.chunkSize);
+    const throttle = answer.throttle && answer.throttle > 0 ? answer.throttle : undefined;
+    const chunkSize = throttle ? THROTTLE_SLICE : options.chunkSize;
+    complete = await sendSegments(res, file, body, chunkSize, {
+      tracking,
+      pace: throttle ? pacer(throttle) : undefined,
+    });
     if (complete) res.end();
   } catch {
     // The file broke mid-body (truncated, I/O error): cut the connection so
     // the client sees an incomplete response, never a silently short one.
     res.destroy();
   } finally {
+    tracking?.onEnd(!complete);
     closeQuietly(file);
   }
+}
+
+/**
+ * A pace of `bytesPerSecond`: resolves when `n` more bytes may go, as
+ * `throttleBody` does for Fetch bodies.
+ */
+function pacer(bytesPerSecond: number): (n: number) => Promise<void> {
+  let next = Date.now();
+  return async (n) => {
+    const wait = next - Date.now();
+    if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+    next = Math.max(next, Date.now()) + (n / bytesPerSecond) * 1000;
+  };
 }
 
 /** Opens the FileLike a request asks for; throw `FileNotFoundError` for "no such file". */
@@ -136,10 +192,18 @@ export function videoHandler(
   };
 }
 
-function headerOf(req: IncomingMessage, name: string): string | null {
-  const value = req.headers[name];
-  if (value === undefined) return null;
-  return Array.isArray(value) ? value.join(", ") : value;
+/** Reads at `position` into `view` (of `buf`); gives `buf` back and throws when the read fails or ends early. */
+async function readInto(file: FileLike, buf: ArrayBuffer, view: Uint8Array, position: number): Promise<number> {
+  let n: number;
+  try {
+    n = await file.read(view, position);
+  } catch (err) {
+    giveBuffer(buf);
+    throw err;
+  }
+  if (n > 0) return n;
+  giveBuffer(buf);
+  throw new FileTruncatedError(file.size, position);
 }
 
 /**
@@ -152,7 +216,9 @@ async function sendSegments(
   file: FileLike,
   segments: readonly BodySegment[],
   fixed: number | undefined,
+  extra: { tracking?: BodyTracking; pace?: (n: number) => Promise<void> } = {},
 ): Promise<boolean> {
+  const { tracking, pace } = extra;
   let gone = res.destroyed;
   let writing = 0;
   let wake: (() => void) | undefined;
@@ -178,32 +244,27 @@ async function sendSegments(
     for (const seg of segments) {
       if ("bytes" in seg) {
         await room();
+        await pace?.(seg.bytes.length);
         if (gone) return false;
+        tracking?.onChunk(seg.bytes.length);
         res.write(seg.bytes);
         continue;
       }
       let position = seg.start;
       while (position <= seg.end) {
         await room();
+        const length = Math.min(size, seg.end - position + 1);
+        if (pace) await pace(length);
         if (gone) return false;
         const buf = takeBuffer(size);
-        const view = new Uint8Array(buf, 0, Math.min(size, buf.byteLength, seg.end - position + 1));
-        let n: number;
-        try {
-          n = await file.read(view, position);
-        } catch (err) {
-          giveBuffer(buf);
-          throw err;
-        }
+        const view = new Uint8Array(buf, 0, Math.min(length, buf.byteLength));
+        const n = await readInto(file, buf, view, position);
         if (gone) {
           giveBuffer(buf);
           return false;
         }
-        if (!(n > 0)) {
-          giveBuffer(buf);
-          throw new FileTruncatedError(file.size, position);
-        }
         position += n;
+        tracking?.onChunk(n);
         writing++;
         const started = performance.now();
         res.write(n === view.length ? view : view.subarray(0, n), () => {

@@ -73,4 +73,10 @@ export interface DirFs {
   realpath(path: string): Promise<string>;
   /** Lists a directory's entries (any order). */
   readDir(path: string): Promise<DirEntryInfo[]>;
+  /**
+   * The FileLikes `open` gives read positionally and independently (pread,
+   * Blob slices; no seek offset, no `stream()`), so one may serve several
+   * requests at once: serveDir's open-file cache then shares them. Default false.
+   */
+  readonly shareable?: boolean;
 }

@@ -1,12 +1,11 @@
 /**
  * A short-lived cache of what serveDir asks the file system about paths
- * (the idea of nginx's `open_file_cache`, for metadata): realpath and stat
- * results are reused for `validityMs`, so a burst of probes on one file (what
- * Safari sends first, what every seek costs) does not repeat them. Files are
- * still opened per request, so a replaced, truncated or deleted file shows at
- * once in the bytes and in the 404, and no descriptor is ever held here;
- * what may lag by up to `validityMs` is only the path resolution and the
- * file-or-directory decision. Failures are not cached.
+ * (the metadata half of its open-file cache, `open_file_cache.ts` being the
+ * other): realpath and stat results are reused for `validityMs`, so a burst
+ * of probes on one file (what Safari sends first, what every seek costs) does
+ * not repeat them. What may lag by up to `validityMs` is the path resolution
+ * and the file-or-directory decision; no descriptor is ever held here.
+ * Failures are not cached.
  *
  * @module
  */
@@ -23,8 +22,6 @@ export interface PathCacheOptions {
   now?: () => number;
 }
 
-/** Default validity: long enough for a burst of probes, short enough that edits show within a second. */
-export const DEFAULT_PATH_CACHE_MS = 1000;
 /** Default bound: a few KiB per entry at most, whatever the request mix. */
 export const DEFAULT_PATH_CACHE_ENTRIES = 1024;
 

@@ -6,7 +6,7 @@
  */
 
 /** An HTML page that runs only scripts and styles carrying `nonce`. */
-export function html(req: Request, body: string, nonce: string): Response {
+export function html(method: string, body: string, nonce: string): Response {
   const bytes = new TextEncoder().encode(body);
   const headers = {
     "content-type": "text/html; charset=utf-8",
@@ -18,7 +18,7 @@ export function html(req: Request, body: string, nonce: string): Response {
     "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; ` +
       `media-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'`,
   };
-  return new Response(req.method === "HEAD" ? null : bytes, { headers });
+  return new Response(method === "HEAD" ? null : bytes, { headers });
 }
 
 /** A plain-text answer: a short reason and nothing else. */

@@ -8,7 +8,9 @@
  * @module
  */
 
+import type { HeaderLookup } from "../http/conditional.ts";
 import type { FileLike } from "../http/file_like.ts";
+import type { FileAnswer } from "./file_answer.ts";
 import type { DirFs } from "./dir_fs.ts";
 import type { PageContext } from "./player_page.ts";
 import type { RootResolver, Target } from "./resolve.ts";
@@ -33,9 +35,42 @@ export interface ServeContext {
   pageContext(segments: readonly string[]): PageContext;
 }
 
+/**
+ * What the directory server needs of a request: its method, a header lookup
+ * and its URL. The Fetch `Request` is asked for only by routes that answer
+ * with a `Response` (pages, playlists, events): on node:http it is built on
+ * that first call, so a file response never makes one.
+ *
+ * @example The head of a Fetch request
+ * ```ts ignore
+ * const head: DirRequest = { method: req.method, header: (n) => req.headers.get(n), url: new URL(req.url), request: () => req };
+ * ```
+ */
+export interface DirRequest {
+  /** The request method, as sent. */
+  readonly method: string;
+  /** A header's value or `null`; names asked in lower case. */
+  readonly header: HeaderLookup;
+  /** The request URL, already checked (`requestUrl`, `targetUrl`). */
+  readonly url: URL;
+  /** The request as a Fetch `Request` (built once, on first call, where the server has none). */
+  request(): Request;
+}
+
+/**
+ * What a route answers: a Fetch `Response`, or a file for the writer of the server at hand to send.
+ *
+ * @example
+ * ```ts ignore
+ * const answer = await handler.route(head);
+ * const res = isFileAnswer(answer) ? fileResponse(req, answer) : answer;
+ * ```
+ */
+export type DirAnswer = Response | FileAnswer;
+
 /** A request after its path was resolved under the root. */
 export interface RouteRequest {
-  readonly req: Request;
+  readonly head: DirRequest;
   readonly url: URL;
   readonly target: Target;
   /** What the request's signature grants, when the server requires signed URLs. */
@@ -43,11 +78,14 @@ export interface RouteRequest {
 }
 
 /** One view of the files: answers the request, or `undefined` to let the next route try. */
-export type Route = (request: RouteRequest, ctx: ServeContext) => Response | undefined | Promise<Response | undefined>;
+export type Route = (
+  request: RouteRequest,
+  ctx: ServeContext,
+) => DirAnswer | undefined | Promise<DirAnswer | undefined>;
 
 /** A route under the built-in prefix (no file path is resolved for these). */
 export type BuiltinRoute = (
-  req: Request,
+  head: DirRequest,
   url: URL,
   ctx: ServeContext,
 ) => Response | undefined | Promise<Response | undefined>;

@@ -16,9 +16,11 @@ import { unsupportedMethod } from "../http/method_check.ts";
 import { requestUrl } from "../http/request_target.ts";
 import { createFaststartCache, faststart } from "../media/faststart.ts";
 import { resolveTarget, rootResolver } from "./resolve.ts";
-import { cachedDirFs, DEFAULT_PATH_CACHE_MS } from "./path_cache.ts";
+import { cachedDirFs } from "./path_cache.ts";
+import { DEFAULT_OPEN_FILE_CACHE_MS, OpenFileCache } from "./open_file_cache.ts";
 import { notFound, text } from "./responses.ts";
-import type { BuiltinRoute, Route, ServeContext } from "./route.ts";
+import type { BuiltinRoute, DirAnswer, DirRequest, Route, ServeContext } from "./route.ts";
+import { fileResponse, isFileAnswer } from "./file_answer.ts";
 import { clipLinkRoute } from "./routes/clip_link.ts";
 import { directoryRoute } from "./routes/directory.ts";
 import { eventsRoute } from "./routes/events.ts";
@@ -31,10 +33,37 @@ import { ViewerTracker } from "./viewer_ranges.ts";
 import { accessGate, forbidden } from "./access_gate.ts";
 import type { DirFs } from "./dir_fs.ts";
 
-export type { ServeDirOptions };
+export type { DirAnswer, DirRequest, ServeDirOptions };
+export type { FileAnswer } from "./file_answer.ts";
 
-/** A Fetch handler, as `Deno.serve` and `Bun.serve` take. */
-export type ServeDirHandler = (req: Request) => Promise<Response>;
+/**
+ * The directory server's routing on a request head: the answer to a
+ * {@linkcode DirRequest}, a `Response` or a {@linkcode FileAnswer} for the
+ * server's own writer. Never throws: unexpected errors answer 500.
+ *
+ * @example
+ * ```ts ignore
+ * const { route } = serveDir("./videos", { fs: nodeDirFs });
+ * const answer = await route({ method: "GET", header: () => null, url: new URL("http://x/a.mp4"), request });
+ * ```
+ */
+export type DirRouter = (head: DirRequest) => Promise<DirAnswer>;
+
+/**
+ * A Fetch handler, as `Deno.serve` and `Bun.serve` take, that also exposes
+ * its routing as `route`, so a node:http server (`listen`) can answer file
+ * responses without building Fetch objects.
+ *
+ * @example
+ * ```ts ignore
+ * const handler: ServeDirHandler = serveDir("./videos", { fs: nodeDirFs });
+ * Deno.serve(handler);
+ * ```
+ */
+export type ServeDirHandler = ((req: Request) => Promise<Response>) & {
+  /** The same server's routing on a request head (see {@linkcode DirRouter}). */
+  readonly route: DirRouter;
+};
 
 const FASTSTART_LIKE = /\.(mp4|m4v|m4a|mov)$/i;
 
@@ -65,45 +94,79 @@ const ROUTES: readonly Route[] = [directoryRoute, playerRoute, clipLinkRoute, fi
  * ```
  */
 export function serveDir(root: string, options: ServeDirOptions): ServeDirHandler {
+  const route = dirRouter(root, options);
+  const onError = options.onError ?? ((err) => console.error(err));
+  const handler = async (req: Request) => {
+    const unsupported = unsupportedMethod(req.method, ["GET", "HEAD"]);
+    if (unsupported) return unsupported;
+    const url = requestUrl(req);
+    if (url === undefined) return text(400, "Bad Request");
+    const answer = await route({
+      method: req.method,
+      header: (name) => req.headers.get(name),
+      url,
+      request: () => req,
+    });
+    if (!isFileAnswer(answer)) return answer;
+    try {
+      return fileResponse(req, answer);
+    } catch (err) {
+      onError(err, req);
+      return text(500, "Internal Server Error");
+    }
+  };
+  return Object.assign(handler, { route });
+}
+
+/** The routing of {@linkcode serveDir}, on a request head whose method is GET or HEAD. */
+function dirRouter(root: string, options: ServeDirOptions): DirRouter {
   const ctx = serveContext(root, options);
   const onError = options.onError ?? ((err) => console.error(err));
-  return async (req) => {
+  return async (head) => {
     try {
-      const unsupported = unsupportedMethod(req.method, ["GET", "HEAD"]);
-      if (unsupported) return unsupported;
-      const url = requestUrl(req);
-      if (url === undefined) return text(400, "Bad Request");
-      // Before any route and any file-system call: a refusal costs the same
-      // and says the same whether or not the path exists.
-      const grant = ctx.access ? await ctx.access.check(url) : undefined;
-      if (ctx.access && !grant) return forbidden();
-      if (url.pathname === ctx.prefix || url.pathname.startsWith(ctx.prefix + "/")) {
-        for (const route of BUILTIN_ROUTES) {
-          const res = await route(req, url, ctx);
-          if (res) return res;
-        }
-        return notFound();
-      }
-      const parsed = parseRequestPath(url.pathname, { dotfiles: options.dotfiles });
-      if (!parsed.ok) return text(parsed.status, parsed.status === 400 ? "Bad Request" : "Not Found");
-      const target = await resolveTarget(ctx.fs, ctx.resolver, parsed.segments, parsed.trailingSlash);
-      if (target === undefined) return notFound();
-      for (const route of ROUTES) {
-        const res = await route({ req, url, target, grant }, ctx);
-        if (res) return res;
-      }
-      return notFound();
+      return await routeHead(head, ctx) ?? notFound();
     } catch (err) {
       if (err instanceof FileNotFoundError) return notFound();
-      onError(err, req);
+      onError(err, head.request());
       return text(500, "Internal Server Error");
     }
   };
 }
 
+async function routeHead(head: DirRequest, ctx: ServeContext): Promise<DirAnswer | undefined> {
+  const url = head.url;
+  // Before any route and any file-system call: a refusal costs the same
+  // and says the same whether or not the path exists.
+  const grant = ctx.access ? await ctx.access.check(url) : undefined;
+  if (ctx.access && !grant) return forbidden();
+  if (url.pathname === ctx.prefix || url.pathname.startsWith(ctx.prefix + "/")) {
+    for (const route of BUILTIN_ROUTES) {
+      const res = await route(head, url, ctx);
+      if (res) return res;
+    }
+    return undefined;
+  }
+  const parsed = parseRequestPath(url.pathname, { dotfiles: ctx.options.dotfiles });
+  if (!parsed.ok) return text(parsed.status, parsed.status === 400 ? "Bad Request" : "Not Found");
+  const target = await resolveTarget(ctx.fs, ctx.resolver, parsed.segments, parsed.trailingSlash);
+  if (target === undefined) return undefined;
+  for (const route of ROUTES) {
+    const answer = await route({ head, url, target, grant }, ctx);
+    if (answer) return answer;
+  }
+  return undefined;
+}
+
 /** What the routes of one serveDir share: file access, caches, the range map. */
 function serveContext(root: string, options: ServeDirOptions): ServeContext {
-  const fs: DirFs = cachedDirFs(options.fs, { validityMs: options.pathCacheMs ?? DEFAULT_PATH_CACHE_MS });
+  const validityMs = options.openFileCacheMs ?? DEFAULT_OPEN_FILE_CACHE_MS;
+  const paths = cachedDirFs(options.fs, { validityMs });
+  const files = validityMs > 0 && options.fs.shareable
+    ? new OpenFileCache((path, name) => options.fs.open(path, name), { validityMs })
+    : undefined;
+  if (files) options.signal?.addEventListener("abort", () => files.close(), { once: true });
+  // Clips and HLS open the original file through `fs` too: they share the cached files.
+  const fs: DirFs = files ? { ...paths, open: (path, name) => files.open(path, name ?? path) } : paths;
   const layouts = options.faststart === false ? undefined : options.faststartCache ?? createFaststartCache();
   const prefix = (options.prefix ?? "/__ranged").replace(/\/+$/, "");
   return {

@@ -50,12 +50,13 @@ export interface ServeDirOptions {
   /** Where faststart layouts are kept between requests. Default: a 32 MiB cache per serveDir. */
   faststartCache?: FaststartCache;
   /**
-   * How long (ms) resolved real paths and stats are reused between requests,
-   * so a burst of probes on one file costs no repeated lookups; files are
-   * still opened per request, so a replaced or deleted file shows at once.
-   * 0 turns it off. Default 1000.
+   * The open-file cache: for this many ms, a file's resolved real path, its
+   * stat, its faststart decision and (with a `shareable` DirFs) its open
+   * handle are reused by every request, so a burst of probes on one file
+   * costs no lookups and no open. A file replaced, truncated or deleted
+   * shows once the window has passed. 0 turns it off. Default 1000.
    */
-  pathCacheMs?: number;
+  openFileCacheMs?: number;
   /**
    * HLS on the fly: `FILE.mp4/master.m3u8` for every MP4, and `DIR/master.m3u8`
    * for a folder whose MP4s are renditions of one video. Default true.

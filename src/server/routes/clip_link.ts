@@ -17,7 +17,7 @@ import { exact, type Route } from "../route.ts";
 import { encodePath } from "../safe_path.ts";
 
 /** Answers `?clip-link=SECONDS` on a file; passes on anything else. */
-export const clipLinkRoute: Route = async ({ req, url, target, grant }, ctx) => {
+export const clipLinkRoute: Route = async ({ head, url, target, grant }, ctx) => {
   if (exact(target) !== "file" || !url.searchParams.has(CLIP_LINK_PARAM)) return undefined;
   if (!isClippable(ctx, target.segments[target.segments.length - 1])) return notFound();
   const ms = parseClipSeconds(url.searchParams.get(CLIP_LINK_PARAM));
@@ -33,7 +33,7 @@ export const clipLinkRoute: Route = async ({ req, url, target, grant }, ctx) => 
     query = signed;
   }
   const link = `${path}?${query}`;
-  return new Response(req.method === "HEAD" ? null : link, {
+  return new Response(head.method === "HEAD" ? null : link, {
     headers: {
       "content-type": "text/plain; charset=utf-8",
       "x-content-type-options": "nosniff",

@@ -20,7 +20,7 @@ const DEFAULT_MAX_ENTRIES = 2000;
 const MAX_SCANNED = 64;
 
 /** Answers a directory; passes on anything else. */
-export const directoryRoute: Route = async ({ req, url, target, grant }, ctx) => {
+export const directoryRoute: Route = async ({ head, url, target, grant }, ctx) => {
   if (exact(target) !== "directory") return undefined;
   if (ctx.options.index === false) return notFound();
   if (!target.trailingSlash) {
@@ -31,7 +31,7 @@ export const directoryRoute: Route = async ({ req, url, target, grant }, ctx) =>
   // The index opens its folder (and so what it lists) until the request's own expiry.
   const page = await signedPage(ctx.pageContext(target.segments), ctx.access, grant, encodePath(target.segments, true));
   if (page === undefined) return forbidden();
-  return html(req, renderIndexPage(page, files, dirs), page.nonce);
+  return html(head.method, renderIndexPage(page, files, dirs), page.nonce);
 };
 
 async function listDirectory(

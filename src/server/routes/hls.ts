@@ -32,7 +32,7 @@ export function renditionName(fileName: string): string {
 }
 
 /** Answers HLS sub-paths of an MP4 or of a folder of MP4s; passes on anything else. */
-export const hlsRoute: Route = async ({ req, url, target, grant }, ctx) => {
+export const hlsRoute: Route = async ({ head, url, target, grant }, ctx) => {
   if (ctx.options.hls === false || target.rest.length === 0) return undefined;
   const sub = target.rest.join("/");
   const mountSegments = target.segments.slice(0, target.segments.length - target.rest.length);
@@ -56,7 +56,11 @@ export const hlsRoute: Route = async ({ req, url, target, grant }, ctx) => {
     const query = await signedQuery();
     if (query === undefined || subtitles === undefined) return forbidden();
     // The original file, not its faststart layout: segments are spans of the bytes on disk.
-    return serveHls(req, await ctx.fs.open(target.real, name), sub, { ...options, childQuery: query, subtitles });
+    return serveHls(head.request(), await ctx.fs.open(target.real, name), sub, {
+      ...options,
+      childQuery: query,
+      subtitles,
+    });
   }
   if (!target.stat.isDirectory) return undefined;
   const names = await renditionFiles(ctx, target.real);
@@ -73,7 +77,12 @@ export const hlsRoute: Route = async ({ req, url, target, grant }, ctx) => {
   }
   const folder = target.segments[target.segments.length - target.rest.length - 1] ?? "";
   const subtitles = await subtitlesIn(ctx, target.real, folder, "");
-  return serveHls(req, files, sub, { ...options, childQuery: query, names: names.map(renditionName), subtitles });
+  return serveHls(head.request(), files, sub, {
+    ...options,
+    childQuery: query,
+    names: names.map(renditionName),
+    subtitles,
+  });
 };
 
 /** Sidecar WebVTT files named after `stem` in the folder `dir` (a real path). */

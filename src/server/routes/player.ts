@@ -14,8 +14,8 @@ import { forbidden, signedPage } from "../access_gate.ts";
 import { renditionName, sidecarsIn } from "./hls.ts";
 
 /** Answers `?player` on a file; passes on anything else. */
-export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
-  if (exact(target) !== "file" || !url.searchParams.has("player")) return undefined;
+export const playerRoute: Route = async ({ head, url, target, grant }, ctx) => {
+  if (exact(target) !== "file" || url.search === "" || !url.searchParams.has("player")) return undefined;
   const { segments, real, stat } = target;
   const name = segments[segments.length - 1];
   const path = encodePath(segments);
@@ -32,5 +32,5 @@ export const playerRoute: Route = async ({ req, url, target, grant }, ctx) => {
     const query = ctx.access && grant ? await ctx.access.scopeQuery(grant, src) : "";
     subtitles.push({ src: query ? `${src}?${query}` : src, label: s.label, language: s.language });
   }
-  return html(req, renderPlayerPage(page, { ...file, subtitles }), page.nonce);
+  return html(head.method, renderPlayerPage(page, { ...file, subtitles }), page.nonce);
 };
