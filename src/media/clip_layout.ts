@@ -95,8 +95,8 @@ function mediaSpans(tracks: readonly TrackCut[]): Span[] {
     let start = Infinity;
     let end = 0;
     for (let i = first; i <= last; i++) {
-      start = Math.min(start, t.offsets[i]);
-      end = Math.max(end, t.offsets[i] + t.sizes[i]);
+      start = Math.min(start, t.offset(i));
+      end = Math.max(end, t.offset(i) + t.sizes[i]);
     }
     return { start, end, at: 0 };
   }).filter((s) => s.end > s.start).sort((a, b) => a.start - b.start);
@@ -128,7 +128,7 @@ function relocate(spans: Span[], offset: number): number {
 
 function relativeEnd(t: TrackCut, spans: Span[]): number {
   let end = 0;
-  for (let i = t.first; i <= t.last; i++) end = Math.max(end, relocate(spans, t.track.offsets[i]));
+  for (let i = t.first; i <= t.last; i++) end = Math.max(end, relocate(spans, t.track.offset(i)));
   return end;
 }
 
@@ -149,7 +149,7 @@ function moovNode(
 function trakNode(cut: TrackCut, spans: Span[], dataStart: number, wide: boolean): BoxNode {
   const t = cut.track;
   const boxes = t.boxes;
-  const mediaDuration = t.dts[cut.last + 1] - t.dts[cut.first];
+  const mediaDuration = t.dts(cut.last + 1) - t.dts(cut.first);
   return node(
     "trak",
     withDuration(boxes.tkhd, cut.emptyDuration + cut.editDuration, { v0: 20, v1: 28 }),
@@ -212,15 +212,18 @@ function sampleTables(cut: TrackCut, spans: Span[], dataStart: number, wide: boo
   const parts: Part[] = [t.boxes.stsd, stts(t, first, n)];
   const ctts = compositionOffsets(t, first, n);
   if (ctts) parts.push(ctts);
-  if (t.sync !== undefined) parts.push(syncSamples(t.sync, first, n));
+  if (t.hasSyncTable) parts.push(syncSamples(t, first, n));
   // Chunks: runs of samples that follow each other in the source (and so in the clip).
   const chunkStarts: number[] = [];
+  let expected = -1;
   for (let i = first; i <= last; i++) {
-    if (i === first || t.offsets[i] !== t.offsets[i - 1] + t.sizes[i - 1]) chunkStarts.push(i);
+    const at = t.offset(i);
+    if (at !== expected) chunkStarts.push(i);
+    expected = at + t.sizes[i];
   }
   parts.push(chunkTable(t, chunkStarts, last));
   parts.push(sampleSizes(t, first, n));
-  const offsets = chunkStarts.map((i) => dataStart + relocate(spans, t.offsets[i]));
+  const offsets = chunkStarts.map((i) => dataStart + relocate(spans, t.offset(i)));
   parts.push(
     wide
       ? fullNode("co64", 0, 0, table(offsets.length, 8, (v, at, i) => v.setBigUint64(at, BigInt(offsets[i]))))
@@ -233,7 +236,7 @@ function sampleTables(cut: TrackCut, spans: Span[], dataStart: number, wide: boo
 function stts(t: TrackIndex, first: number, n: number): BoxNode {
   const runs: number[] = [];
   for (let i = first; i < first + n; i++) {
-    const d = t.dts[i + 1] - t.dts[i];
+    const d = t.dts(i + 1) - t.dts(i);
     if (runs.length > 0 && runs[runs.length - 1] === d) runs[runs.length - 2]++;
     else runs.push(1, d);
   }
@@ -254,7 +257,7 @@ function compositionOffsets(t: TrackIndex, first: number, n: number): BoxNode | 
   let any = false;
   let negative = false;
   for (let i = first; i < first + n; i++) {
-    const c = t.cts[i];
+    const c = t.cts(i);
     any ||= c !== 0;
     negative ||= c < 0;
     if (runs.length > 0 && runs[runs.length - 1] === c) runs[runs.length - 2]++;
@@ -272,9 +275,9 @@ function compositionOffsets(t: TrackIndex, first: number, n: number): BoxNode | 
   );
 }
 
-function syncSamples(sync: Uint8Array, first: number, n: number): BoxNode {
+function syncSamples(t: TrackIndex, first: number, n: number): BoxNode {
   const numbers: number[] = [];
-  for (let i = 0; i < n; i++) if (sync[first + i] === 1) numbers.push(i + 1);
+  for (let i = 0; i < n; i++) if (t.isSync(first + i)) numbers.push(i + 1);
   return fullNode("stss", 0, 0, table(numbers.length, 4, (v, at, i) => v.setUint32(at, numbers[i])));
 }
 

@@ -125,7 +125,7 @@ export function selectClip(
     if (shown < 0) continue;
     // An AAC (or any MDCT) frame decodes right only after the one before it: keep that one as a
     // pre-roll the edit list hides, as encoders do with their priming frame.
-    const first = t.sync === undefined && t.handler === "soun" && shown > 0 ? shown - 1 : shown;
+    const first = !t.hasSyncTable && t.handler === "soun" && shown > 0 ? shown - 1 : shown;
     const last = t === ref ? refLast : lastBefore(t, mts, shown, trackEnd);
     if (last < first) continue; // starts after the clip ends: dropped
     const cut = editFor(t, mts, first, last, t0, trackEnd);
@@ -139,7 +139,7 @@ export function selectClip(
 
 /** The edit list that shows clip time 0 at source time `t0`, up to `trackEnd`. */
 function editFor(t: TrackIndex, mts: number, first: number, last: number, t0: number, trackEnd: number): TrackCut {
-  const base = t.dts[first];
+  const base = t.dts(first);
   // The new media timeline starts at the first kept sample's decode time; m0 is the media
   // time (ticks) on it that the source shows at t0. The source's own hidden lead (its
   // media_time) stays hidden when the clip starts before it.
@@ -159,11 +159,11 @@ function mediaToSource(t: TrackIndex, mts: number, m: number): number {
 
 /** Presentation time of sample `i` on the source's timeline, in seconds. */
 function pt(t: TrackIndex, mts: number, i: number): number {
-  return mediaToSource(t, mts, t.dts[i] + t.cts[i]);
+  return mediaToSource(t, mts, t.dts(i) + t.cts(i));
 }
 
 function decodeTimeOf(t: TrackIndex, mts: number, i: number): number {
-  return mediaToSource(t, mts, t.dts[i]);
+  return mediaToSource(t, mts, t.dts(i));
 }
 
 /** Where the source starts showing the track (after its empty edit). */
@@ -174,11 +174,11 @@ function shownFrom(t: TrackIndex, mts: number): number {
 /** Where the source stops showing the track: its media edit's end, or its media's end. */
 function sourceEnd(t: TrackIndex, mts: number): number {
   if (t.edit.duration > 0) return (t.edit.emptyDuration + t.edit.duration) / mts;
-  return mediaToSource(t, mts, t.dts[t.count]);
+  return mediaToSource(t, mts, t.dts(t.count));
 }
 
 function isSync(t: TrackIndex, i: number): boolean {
-  return t.sync === undefined || t.sync[i] === 1;
+  return t.isSync(i);
 }
 
 /**

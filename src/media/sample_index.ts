@@ -11,8 +11,8 @@
  * Loading ({@linkcode loadSampleIndex}) finds the `moov` with the box reader
  * and caches one index per file version in a byte-budgeted LRU.
  *
- * The index holds 25 bytes per sample (offset 8, size 4, decode time 8,
- * composition offset 4, sync flag 1), plus the boxes copied verbatim.
+ * The index holds about 8.4 bytes per sample for video with B-frames and
+ * 4.3 for audio (see `sample_columns.ts`), plus the boxes copied verbatim.
  *
  * @module
  */
@@ -30,6 +30,7 @@ import {
 import { cacheKey } from "./cache_key.ts";
 import { checkSelfContained } from "./dref.ts";
 import { LruCache } from "./lru.ts";
+import { SampleColumns } from "./sample_columns.ts";
 import {
   fullBox,
   type NormalizedEdit,
@@ -45,26 +46,19 @@ import {
 
 export { UnsupportedMp4Error };
 
-/** One track of a {@linkcode SampleIndex}. Times are in the track's media timescale unless said otherwise. */
-export interface TrackIndex {
+/**
+ * One track of a {@linkcode SampleIndex}: its samples (the compact columns
+ * of {@linkcode SampleColumns}: `offset(i)`, `sizes[i]`, `dts(i)`, `cts(i)`,
+ * `isSync(i)`) and what a rebuilt track needs besides. Times are in the
+ * track's media timescale unless said otherwise.
+ */
+export interface TrackIndex extends SampleColumns {
   /** `tkhd` track_ID. */
   readonly id: number;
   /** `hdlr` handler_type: `vide`, `soun`, `subt`, `text`, ... */
   readonly handler: string;
   /** `mdhd` timescale (ticks per second). */
   readonly timescale: number;
-  /** Number of samples. */
-  readonly count: number;
-  /** Absolute file offset of each sample. */
-  readonly offsets: Float64Array;
-  /** Size of each sample in bytes. */
-  readonly sizes: Uint32Array;
-  /** Decode time of each sample; `count + 1` values, the last the end of the last sample. */
-  readonly dts: Float64Array;
-  /** Composition offset of each sample (0 without `ctts`; negative allowed). */
-  readonly cts: Int32Array;
-  /** 1 for a sync sample; `undefined` when there is no `stss` (every sample is a sync sample). */
-  readonly sync: Uint8Array | undefined;
   /**
    * The normalized edit list: a leading empty edit (movie timescale), where
    * the media starts being shown (media timescale), and the media edit's
@@ -120,8 +114,8 @@ export interface ParseSampleIndexOptions {
 }
 
 /**
- * Most samples an index holds by default, over all tracks: 2^23 (about
- * 200 MiB at 25 bytes each). A 2-hour film has about half a million; more
+ * Most samples an index holds by default, over all tracks: 2^23 (at most
+ * about 70 MiB at 8.4 bytes each). A 2-hour film has about half a million; more
  * than this is a hostile header or a file no clip or playlist should be cut
  * from on request.
  */
@@ -182,8 +176,7 @@ export function parseSampleIndex(moov: Uint8Array, options: ParseSampleIndexOpti
 }
 
 function trackBytes(t: TrackIndex): number {
-  let n = OVERHEAD + t.offsets.byteLength + t.sizes.byteLength + t.dts.byteLength + t.cts.byteLength;
-  n += t.sync?.byteLength ?? 0;
+  let n = OVERHEAD + t.bytes;
   for (const b of Object.values(t.boxes)) n += b?.byteLength ?? 0;
   return n;
 }
@@ -265,26 +258,21 @@ function readTrack(
 
   const sizes = readSampleSizes(view, sizesBox, limits);
   const count = sizes.length;
-  const dts = readDecodeTimes(view, need(stbl, "stts", "stbl"), count);
+  const runs = readDecodeTimes(view, need(stbl, "stts", "stbl"), count);
   const cts = readCompositionOffsets(view, stbl.get("ctts"), count);
-  const sync = readSyncSamples(view, stbl.get("stss"), count);
-  const chunks = readChunkOffsets(view, chunkBox, limits.fileSize);
-  const placed = placeSamples(view, need(stbl, "stsc", "stbl"), chunks, sizes, {
+  const syncBits = readSyncSamples(view, stbl.get("stss"), count);
+  const chunkOffsets = readChunkOffsets(view, chunkBox, limits.fileSize);
+  const placed = placeSamples(view, need(stbl, "stsc", "stbl"), chunkOffsets, sizes, {
     fileSize: limits.fileSize,
     descriptions,
   });
   const edts = t.get("edts");
   const edit = readEditList(view, edts === undefined ? undefined : children(bytes, edts).one.get("elst"));
-  return {
+  const columns = new SampleColumns({ sizes, chunkOffsets, ...placed, ...runs, cts, syncBits });
+  return Object.assign(columns, {
     id: head.id,
     handler: fourcc(bytes, hd.at + 4),
     timescale: media.timescale,
-    count,
-    offsets: placed.offsets,
-    sizes,
-    dts,
-    cts,
-    sync,
     edit,
     width: head.width,
     height: head.height,
@@ -298,7 +286,7 @@ function readTrack(
       dinf: dinf === undefined ? undefined : copy(bytes, dinf),
       stsd: copy(bytes, stsd),
     },
-  };
+  });
 }
 
 function oneOf(map: Map<string, BoxHeader>, a: string, b: string): BoxHeader {
