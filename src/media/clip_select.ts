@@ -177,35 +177,53 @@ function sourceEnd(t: TrackIndex, mts: number): number {
   return mediaToSource(t, mts, t.dts(t.count));
 }
 
-function isSync(t: TrackIndex, i: number): boolean {
-  return t.isSync(i);
-}
-
 /**
  * The last sync sample shown at or before `time` (a sample shown earlier
  * still covers `time` until the next one), else the first sync sample; -1
  * when there is none.
+ *
+ * Decode times never decrease and a sample is shown between `dts + ctsMin`
+ * and `dts + ctsMax`, so only samples decoded by `time − ctsMin` can qualify,
+ * and the scan back from there stops once no earlier one can beat the best:
+ * a few GOPs are read, not the whole track.
  */
 function startSample(t: TrackIndex, mts: number, time: number): number {
   let best = -1;
   let bestTime = -Infinity;
-  let firstSync = -1;
-  for (let i = 0; i < t.count; i++) {
-    if (!isSync(t, i)) continue;
-    if (firstSync < 0) firstSync = i;
+  for (let i = lastShownFrom(t, mts, time + EPS); i >= 0; i--) {
+    if (best >= 0 && mediaToSource(t, mts, t.dts(i) + t.ctsMax) < bestTime) break;
+    if (!t.isSync(i)) continue;
     const p = pt(t, mts, i);
-    if (p <= time + EPS && p >= bestTime) {
+    // Strictly later wins: scanning backwards, the later sample of a tie is already kept.
+    if (p <= time + EPS && p > bestTime) {
       best = i;
       bestTime = p;
     }
   }
-  return best >= 0 ? best : firstSync;
+  if (best >= 0) return best;
+  for (let i = 0; i < t.count; i++) if (t.isSync(i)) return i;
+  return -1;
 }
 
-/** The last sample (decode order, from `from`) shown before `time`. */
+/** The last sample that may be shown at or before `time` (shown no earlier than `dts + ctsMin`); -1 for none. */
+function lastShownFrom(t: TrackIndex, mts: number, time: number): number {
+  let lo = -1;
+  let hi = t.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (mediaToSource(t, mts, t.dts(mid) + t.ctsMin) <= time) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The last sample (decode order, from `from`) shown before `time`; stops where no later one can be. */
 function lastBefore(t: TrackIndex, mts: number, from: number, time: number): number {
   let last = from - 1;
-  for (let i = from; i < t.count; i++) if (pt(t, mts, i) < time - EPS) last = i;
+  for (let i = from; i < t.count; i++) {
+    if (mediaToSource(t, mts, t.dts(i) + t.ctsMin) >= time - EPS) break;
+    if (pt(t, mts, i) < time - EPS) last = i;
+  }
   return last;
 }
 

@@ -41,6 +41,10 @@ export interface ColumnsInit {
   readonly runDelta: Uint32Array;
   /** Composition offset of each sample, or `undefined` when all are 0. */
   readonly cts: Int32Array | undefined;
+  /** Smallest value in `cts` (ignored without it). */
+  readonly ctsMin: number;
+  /** Largest value in `cts` (ignored without it). */
+  readonly ctsMax: number;
   /** Bit `i` set for a sync sample; `undefined` when every sample is one (no `stss`). */
   readonly syncBits: Uint32Array | undefined;
 }
@@ -63,6 +67,10 @@ export class SampleColumns {
   readonly sizes: Uint32Array;
   /** Whether the source has an `stss` (without one, every sample is a sync sample). */
   readonly hasSyncTable: boolean;
+  /** Smallest composition offset (0 without `ctts`): a sample is shown no earlier than `dts + ctsMin`. */
+  readonly ctsMin: number;
+  /** Largest composition offset (0 without `ctts`): a sample is shown no later than `dts + ctsMax`. */
+  readonly ctsMax: number;
   readonly #chunkOffsets: Float64Array;
   readonly #chunkFirst: Uint32Array;
   readonly #checkpoints: Float64Array;
@@ -90,6 +98,8 @@ export class SampleColumns {
     this.#runDelta = init.runDelta;
     this.#cts = init.cts;
     this.#sync = init.syncBits;
+    this.ctsMin = init.cts === undefined ? 0 : init.ctsMin;
+    this.ctsMax = init.cts === undefined ? 0 : init.ctsMax;
   }
 
   /**
@@ -131,9 +141,12 @@ export class SampleColumns {
       syncBits = new Uint32Array(Math.ceil(count / 32));
       for (const i of a.sync) syncBits[i >>> 5] |= 1 << (i & 31);
     }
-    let cts: Int32Array | undefined;
-    for (let i = 0; a.cts !== undefined && i < count && cts === undefined; i++) {
-      if (a.cts[i] !== 0) cts = Int32Array.from(a.cts);
+    const cts = a.cts === undefined ? undefined : Int32Array.from(a.cts);
+    let ctsMin = 0;
+    let ctsMax = 0;
+    for (let i = 0; cts !== undefined && i < count; i++) {
+      if (i === 0 || cts[i] < ctsMin) ctsMin = cts[i];
+      if (i === 0 || cts[i] > ctsMax) ctsMax = cts[i];
     }
     return new SampleColumns({
       sizes,
@@ -141,7 +154,9 @@ export class SampleColumns {
       chunkFirst: Uint32Array.from(chunkFirst),
       checkpoints,
       ...runs.finish(count, count > 0 ? a.dts[0] : 0),
-      cts,
+      cts: ctsMin === 0 && ctsMax === 0 ? undefined : cts,
+      ctsMin,
+      ctsMax,
       syncBits,
     });
   }

@@ -259,7 +259,7 @@ function readTrack(
   const sizes = readSampleSizes(view, sizesBox, limits);
   const count = sizes.length;
   const runs = readDecodeTimes(view, need(stbl, "stts", "stbl"), count);
-  const cts = readCompositionOffsets(view, stbl.get("ctts"), count);
+  const composition = readCompositionOffsets(view, stbl.get("ctts"), count);
   const syncBits = readSyncSamples(view, stbl.get("stss"), count);
   const chunkOffsets = readChunkOffsets(view, chunkBox, limits.fileSize);
   const placed = placeSamples(view, need(stbl, "stsc", "stbl"), chunkOffsets, sizes, {
@@ -268,7 +268,7 @@ function readTrack(
   });
   const edts = t.get("edts");
   const edit = readEditList(view, edts === undefined ? undefined : children(bytes, edts).one.get("elst"));
-  const columns = new SampleColumns({ sizes, chunkOffsets, ...placed, ...runs, cts, syncBits });
+  const columns = new SampleColumns({ sizes, chunkOffsets, ...placed, ...runs, ...composition, syncBits });
   return Object.assign(columns, {
     id: head.id,
     handler: fourcc(bytes, hd.at + 4),

@@ -137,28 +137,29 @@ export function readCompositionOffsets(
   view: DataView,
   box: BoxHeader | undefined,
   count: number,
-): Int32Array | undefined {
-  if (box === undefined) return undefined;
+): Pick<ColumnsInit, "cts" | "ctsMin" | "ctsMax"> {
+  if (box === undefined) return { cts: undefined, ctsMin: 0, ctsMax: 0 };
   const f = fullBox(view, box);
   if (f.version > 1) throw new UnsupportedMp4Error(`ctts version ${f.version}`);
   const entries = entryCount(view, "ctts", f.at, f.end, 8);
   const cts = new Int32Array(count);
   let i = 0;
-  let any = false;
+  let ctsMin = 0;
+  let ctsMax = 0;
   for (let e = 0; e < entries; e++) {
     const at = f.at + 4 + 8 * e;
     const n = view.getUint32(at);
     const offset = view.getInt32(at + 4);
     if (n > count - i) throw new UnsupportedMp4Error("ctts describes more samples than stsz");
-    if (offset !== 0 && n > 0) {
-      any = true;
-      if (n === 1) cts[i] = offset;
-      else cts.fill(offset, i, i + n);
-    }
+    if (n === 0) continue;
+    if (i === 0 || offset < ctsMin) ctsMin = offset;
+    if (i === 0 || offset > ctsMax) ctsMax = offset;
+    if (n === 1) cts[i] = offset;
+    else cts.fill(offset, i, i + n);
     i += n;
   }
   if (i !== count) throw new UnsupportedMp4Error(`ctts describes ${i} samples, stsz ${count}`);
-  return any ? cts : undefined;
+  return ctsMin === 0 && ctsMax === 0 ? { cts: undefined, ctsMin, ctsMax } : { cts, ctsMin, ctsMax };
 }
 
 /**
