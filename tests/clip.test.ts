@@ -34,7 +34,9 @@ import {
   u64,
   virtualFile,
 } from "./helpers/mp4_build.ts";
-import { elst, movie, stsc, stss, stsz, stts, trak } from "./helpers/mp4_track.ts";
+import { elst, movie, mvhd, stsc, stss, stsz, stts, trak } from "./helpers/mp4_track.ts";
+import { makeTrack } from "./helpers/hls_tracks.ts";
+import { prng } from "./helpers/prng.ts";
 
 const fixture = (name: string) =>
   new Uint8Array(readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))));
@@ -341,5 +343,46 @@ describe("clip layout details", () => {
     assert.equal(whole.length, file.size);
     const mdat = topLevel(whole).find(([t]) => t === "mdat")!;
     assert.equal(mdat[1] + mdat[2], file.size, "mdat runs to the end of the clip");
+  });
+});
+
+describe("selectClip reads a few GOPs, and finds what a scan of every sample finds", () => {
+  const SEED = 0xc11b;
+  test(`random B-frame tracks: the start keyframe and the last frame before the end (seed ${SEED})`, () => {
+    const r = prng(SEED);
+    for (let k = 0; k < 30; k++) {
+      const count = r.int(20, 400);
+      const gop = r.int(1, 60);
+      const durations = Array.from({ length: count }, () => 512);
+      // Reordered presentation: each frame shown 0 to 3 frames after it is decoded, some shown early (ctts v1).
+      const cts = Array.from({ length: count }, () => r.int(-1, 3) * 512);
+      const sync = Array.from({ length: count }, (_, i) => i).filter((i) => i % gop === 0 && r.next() < 0.9);
+      const track = makeTrack({ durations, cts, sync: sync.length > 0 ? sync : [0], timescale: 12800 });
+      const index: SampleIndex = {
+        movieTimescale: 1000,
+        movieDuration: Math.round(count * 40),
+        mvhd: mvhd(1000, count * 40),
+        ftyp: undefined,
+        tracks: [track],
+        fileSize: 2 ** 40,
+        bytes: 0,
+      };
+      const pt = (i: number) => (track.dts(i) + track.cts(i)) / 12800;
+      const start = r.int(0, count * 40 - 41);
+      const end = start + r.int(1, 2000);
+      // The reference: every sample scanned, ties to the later one in decode order.
+      let best = -1;
+      for (let i = 0; i < count; i++) {
+        if (track.isSync(i) && pt(i) <= start / 1000 + 1e-9 && (best < 0 || pt(i) >= pt(best))) best = i;
+      }
+      if (best < 0) best = track.isSync(0) ? 0 : sync[0];
+      const cut = selectClip(index, { start, end });
+      const t = cut.tracks.find((c) => c.track === track)!;
+      assert.equal(t.first, best, `track ${k}: start sample`);
+      // An end at or past the duration keeps every sample to the last.
+      let last = end < count * 40 ? best - 1 : count - 1;
+      for (let i = best; i < count && end < count * 40; i++) if (pt(i) < end / 1000 - 1e-9) last = i;
+      assert.equal(t.last, last, `track ${k}: last sample`);
+    }
   });
 });
