@@ -1,8 +1,10 @@
 // A synthetic 2-hour film for the media benchmarks: a moov of realistic size (25 fps H.264 with a ctts entry per
 // frame and a keyframe every 2 s, 44.1 kHz AAC, chunks interleaved per second, as ffmpeg writes them) in front of
-// 3 GB of patterned media that is never stored.
-import { ascii, box, concat, FTYP, fullBox, u32, u64, virtualFile } from "../tests/helpers/mp4_build.ts";
+// 3 GB of media that is never stored (reads copy from a 1 MiB block).
+import type { FileLike } from "../src/http/file_like.ts";
+import { ascii, box, concat, FTYP, fullBox, u32, u64 } from "../tests/helpers/mp4_build.ts";
 import { hdlr, mdhd, mvhd, tkhd } from "../tests/helpers/mp4_track.ts";
+import { aacStsd, avcStsd } from "../tests/helpers/hls_tracks.ts";
 
 const SECONDS = 2 * 60 * 60;
 export const VIDEO = SECONDS * 25;
@@ -27,7 +29,7 @@ function track(id: number, video: boolean) {
   const secondBytes = Math.floor(MEDIA / SECONDS);
   const stbl = box(
     "stbl",
-    fullBox("stsd", 0, 0, u32(1), box(video ? "avc1" : "mp4a", new Uint8Array(video ? 150 : 60))),
+    video ? avcStsd() : aacStsd(),
     table("stts", 1, 8, (_, v, at) => (v.setUint32(at, samples), v.setUint32(at + 4, video ? 512 : 1024))),
     ...(video
       ? [
@@ -53,7 +55,52 @@ function track(id: number, video: boolean) {
 }
 
 export const moov = box("moov", mvhd(1000, SECONDS * 1000), track(1, true), track(2, false));
-export const file = virtualFile([FTYP, concat(u32(1), ascii("mdat"), u64(16 + MEDIA)), { pattern: MEDIA }, moov], {
-  name: "film.mp4",
-});
+const head = concat(FTYP, u32(1), ascii("mdat"), u64(16 + MEDIA));
+/** Media bytes come from a 1 MiB block, copied: a read costs a memcpy, as from the page cache. */
+const BLOCK = Uint8Array.from({ length: 2 ** 20 }, (_, i) => (i * 2654435761) >>> 24);
 
+/** The film as a FileLike with a strong validator (so the caches key on it), reads served from memory. */
+const SIZE = head.length + MEDIA + moov.length;
+export const file: FileLike = {
+  size: SIZE,
+  name: "film.mp4",
+  lastModified: Date.UTC(2024, 0, 1),
+  etag: '"film-1"',
+  read(into, position) {
+    let n = 0;
+    while (n < into.length && position + n < SIZE) {
+      const pos = position + n;
+      let take: number;
+      if (pos < head.length) {
+        take = Math.min(into.length - n, head.length - pos);
+        into.set(head.subarray(pos, pos + take), n);
+      } else if (pos < head.length + MEDIA) {
+        const at = (pos - head.length) % BLOCK.length;
+        take = Math.min(into.length - n, head.length + MEDIA - pos, BLOCK.length - at);
+        into.set(BLOCK.subarray(at, at + take), n);
+      } else {
+        const at = pos - head.length - MEDIA;
+        take = Math.min(into.length - n, moov.length - at);
+        into.set(moov.subarray(at, at + take), n);
+      }
+      n += take;
+    }
+    return Promise.resolve(n);
+  },
+};
+
+/** A small file of `size` bytes read from memory, as `file` is: what a playlist request is compared with. */
+export function smallFile(size: number): FileLike {
+  const bytes = BLOCK.slice(0, size);
+  return {
+    size,
+    name: "small.txt",
+    lastModified: Date.UTC(2024, 0, 1),
+    etag: '"small-1"',
+    read(into, position) {
+      const take = Math.max(0, Math.min(into.length, size - position));
+      into.set(bytes.subarray(position, position + take));
+      return Promise.resolve(take);
+    },
+  };
+}

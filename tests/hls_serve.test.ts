@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Parser } from "m3u8-parser";
-import { serveHls } from "../src/media/hls/serve_hls.ts";
+import { createHlsCache, serveHls } from "../src/media/hls/serve_hls.ts";
 import { CloseLedger, countingFile } from "./helpers/counting_file.ts";
 import { find, readBoxes, readTrafs } from "./helpers/hls_tracks.ts";
 
@@ -101,6 +101,22 @@ describe("serveHls on a real MP4", () => {
     assert.notEqual(a.headers.get("etag"), b.headers.get("etag"));
     assert.ok((await a.text()).includes("seg-3.m4s?t=1"));
     await b.body?.cancel();
+  });
+
+  test("from a cached package, each child query still gets its own playlist, made once per query", async () => {
+    const cache = createHlsCache();
+    const texts: string[] = [];
+    for (const q of ["t=1", "t=2", "t=1", "t=3", "t=2"]) {
+      texts.push(await (await get("media.m3u8", {}, { childQuery: q, cache })).text());
+    }
+    texts.forEach((t, i) => {
+      const q = ["t=1", "t=2", "t=1", "t=3", "t=2"][i];
+      assert.ok(t.includes(`seg-3.m4s?${q}\n`), `request ${i} names its own query ${q}`);
+      assert.equal(t.match(/\?t=\d/g)!.filter((m) => m !== `?${q}`).length, 0, `request ${i}: no other token`);
+    });
+    assert.equal(texts[0], texts[2]);
+    const seg = (q: string) => get("seg-2.m4s", {}, { childQuery: q, cache }).then(bytesOf);
+    assert.deepEqual(await seg("t=1"), await seg("t=2"), "a segment layout kept from one request serves the next");
   });
 
   test("master: codecs, resolution and bandwidth from the file", async () => {

@@ -184,32 +184,37 @@ interface AnswerContext {
 function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined {
   const { pkg, names, query, version } = c;
   const all = pkg.renditions.map((_, i) => i);
-  const text = (sources: readonly number[], type: string, body: string, suffix: string): Answer => ({
-    sources,
-    type,
-    file: (files) => generated(files, encoder.encode(body), suffix),
-  });
+  const subtitles = c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language}`).join("\n");
+  // A playlist is a pure function of the package, the resource and the suffix (which hashes the query and
+  // the subtitles): made once, then served from memory like any small file.
+  const text = (sources: readonly number[], type: string, body: () => string, suffix: string): Answer => {
+    // Keyed by the query itself, not its hash: a collision must never hand one viewer's token to another.
+    const key = `text\0${sources.join(",")}\0${suffix}\0${query}\0${subtitles}`;
+    const bytes = memoized(pkg, key, () => encoder.encode(body()));
+    return { sources, type, file: (files) => generated(files, bytes, suffix) };
+  };
   switch (resource.kind) {
     case "manifest": {
-      const body = dashManifest(pkg, {
-        init: (r, id) => hlsUris(names[r], query).trackInit(id),
-        media: (r, id) => hlsUris(names[r], query).trackMedia(id),
-      });
+      const body = () =>
+        dashManifest(pkg, {
+          init: (r, id) => hlsUris(names[r], query).trackInit(id),
+          media: (r, id) => hlsUris(names[r], query).trackMedia(id),
+        });
       return text(all, MPD_TYPE, body, `dash-mpd.${version}.${hash(query)}`);
     }
     case "master": {
-      const tag = hash(query + c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language}`).join("\n"));
-      return text(all, PLAYLIST_TYPE, master(c), `hls-master.${version}.${tag}`);
+      const tag = hash(query + subtitles);
+      return text(all, PLAYLIST_TYPE, () => master(c), `hls-master.${version}.${tag}`);
     }
     case "subtitles": {
       const track = c.subtitles[resource.track];
       if (track === undefined) return undefined;
-      const body = subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], track.uri + query);
+      const body = () => subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], track.uri + query);
       return text([0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(track.uri + query)}`);
     }
     case "media": {
       const uris = hlsUris(names[resource.rendition], query);
-      const body = mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
+      const body = () => mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
       return text([resource.rendition], PLAYLIST_TYPE, body, `hls-media.${version}.${hash(query)}`);
     }
     case "init": {
@@ -224,7 +229,11 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
       const n = resource.segment;
       const rendition = pkg.renditions[resource.rendition];
       if (n >= pkg.durations.length) return undefined;
-      const layout = mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale);
+      const layout = memoized(
+        pkg,
+        `seg\0${resource.rendition}\0${n}`,
+        () => mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale),
+      );
       return segmentAnswer(resource.rendition, rendition.contentType, layout, `hls-seg-${n}`, version);
     }
     case "trackInit":
@@ -253,7 +262,11 @@ function trackAnswer(
     };
   }
   const run = [{ track, from: rendition.starts[k][n], to: rendition.starts[k][n + 1] }];
-  const layout = mediaSegment(run, n + 1, rendition.movieTimescale);
+  const layout = memoized(
+    pkg,
+    `seg\0${resource.rendition}\0${n}\0${track.id}`,
+    () => mediaSegment(run, n + 1, rendition.movieTimescale),
+  );
   return segmentAnswer(resource.rendition, type, layout, `dash-seg-${track.id}-${n}`, version);
 }
 
@@ -326,6 +339,38 @@ function loadPackage(
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * What a package's answers keep between requests, a few of each, least
+ * recently used first out; not counted in the cache's budget. Playlists: 8,
+ * since each distinct child query (a signed-URL token per viewer) gives
+ * different bytes (8 × a 2-hour film's 32 KiB media playlist). Segment
+ * layouts: 16 (a moof is about 16 bytes a sample, some 7 KiB for 6 s of
+ * video and audio), enough for the segments viewers are on and the ranges
+ * a player asks of one segment.
+ */
+const KEPT = { playlists: 8, segments: 16 };
+const kept = new WeakMap<HlsPackage, Map<string, unknown>>();
+
+function memoized<T>(pkg: HlsPackage, key: string, make: () => T): T {
+  let map = kept.get(pkg);
+  if (map === undefined) kept.set(pkg, map = new Map());
+  let value = map.get(key) as T | undefined;
+  if (value === undefined) {
+    value = make();
+    const kind = key.startsWith("seg\0") ? "seg\0" : "text\0";
+    const limit = kind === "seg\0" ? KEPT.segments : KEPT.playlists;
+    let count = 0;
+    for (const k of map.keys()) if (k.startsWith(kind)) count++;
+    for (const k of map.keys()) {
+      if (count < limit) break;
+      if (k.startsWith(kind)) map.delete(k), count--;
+    }
+  }
+  map.delete(key);
+  map.set(key, value);
+  return value;
+}
 
 /**
  * Generated bytes (a playlist, an init segment) standing for `sources`: an

@@ -1,0 +1,183 @@
+// The numbers of #13 (HLS) and #14 (clips) for a 2-hour film (bench/_film.ts: a 3.3 MiB moov, 489,600 samples),
+// each time figure beside a count that does not depend on the machine's load:
+// - first request: index + playlists (HLS) or index + clip (clips) built from cold caches, wall and CPU ms, median;
+// - memory: index bytes per sample (counted by the index), and heap + array buffers held once cached, per moov byte;
+// - one parse per file version: moov reads by requests after the first (0 when the index is cached);
+// - cost per request, as a ratio to the plain file in the same run, rounds interleaved, median of the rounds:
+//   an HLS segment against a plain range of the same byte count, a cached playlist against a small file of its
+//   size, a 1 MiB range of a cached clip against the same range of the plain file.
+//   node --expose-gc --import tsx bench/media_moov.ts [--quick]
+//   deno run -A --v8-flags=--expose-gc bench/media_moov.ts [--quick]
+//   bun bench/media_moov.ts [--quick]
+// Prints one JSON line; bench/run.mjs runs it and bench/report.mjs renders it.
+import process from "node:process";
+import { usedBytes } from "./_memory.ts";
+import { file, moov, smallFile } from "./_film.ts";
+import { clip, createClipLayoutCache } from "../src/media/clip.ts";
+import { createSampleIndexCache, loadSampleIndex } from "../src/media/sample_index.ts";
+import { createHlsCache, serveHls } from "../src/media/hls/serve_hls.ts";
+import { handleVideo } from "../src/http/handler.ts";
+import type { FileLike } from "../src/http/file_like.ts";
+
+const quick = process.argv.includes("--quick");
+const FIRSTS = quick ? 3 : 5;
+const ROUNDS = quick ? 5 : 15;
+const PER_ROUND = quick ? 4 : 10;
+const CLIP = { start: 3600.5, end: 3630 };
+const MOOV_AT = file.size - moov.length;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number, d = 2) => +x.toFixed(d);
+
+/** Wall and CPU (user + system, all threads) milliseconds of `fn`. */
+async function timed(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const wall = performance.now() - t;
+  const d = process.cpuUsage(c);
+  return { wall, cpu: (d.user + d.system) / 1000 };
+}
+
+/** The file, counting reads that touch the moov (a parse reads it; a cached index does not). */
+function counting(): FileLike & { moovReads: number } {
+  const f = {
+    ...file,
+    moovReads: 0,
+    read(into: Uint8Array, position: number) {
+      if (position + into.length > MOOV_AT) f.moovReads++;
+      return file.read(into, position);
+    },
+  };
+  return f;
+}
+
+async function body(res: Response | Promise<Response>): Promise<Uint8Array> {
+  const r = await res;
+  if (r.status >= 300) throw new Error(`status ${r.status}: ${await r.text()}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+const get = (range?: string) => new Request("http://x/", { headers: range ? { range } : {} });
+
+/**
+ * Median over rounds of the cost of `b` over the cost of `a`, the two alternating so drift hits both: by CPU time
+ * (user + system, which a loaded machine inflates far less than wall time) and by wall time.
+ */
+async function ratio(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<{ cpu: number; wall: number }> {
+  for (let i = 0; i < PER_ROUND; i++) await a(), await b(); // warm-up
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const run = (f: () => Promise<unknown>) =>
+      timed(async () => {
+        for (let i = 0; i < PER_ROUND; i++) await f();
+      });
+    const [ta, tb] = r % 2 === 0 ? [await run(a), await run(b)] : [await run(b), await run(a)].reverse();
+    cpu.push(tb.cpu / ta.cpu);
+    wall.push(tb.wall / ta.wall);
+  }
+  return { cpu: round(median(cpu)), wall: round(median(wall)) };
+}
+
+async function hls() {
+  const firsts: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < FIRSTS; i++) {
+    const cache = createHlsCache({ maxBytes: 256 * 2 ** 20 });
+    const indexCache = createSampleIndexCache({ maxBytes: 256 * 2 ** 20 });
+    firsts.push(
+      await timed(async () => {
+        await body(serveHls(get(), file, "master.m3u8", { cache, indexCache }));
+        await body(serveHls(get(), file, "media.m3u8", { cache, indexCache }));
+      }),
+    );
+  }
+  const none = await usedBytes();
+  const cache = createHlsCache({ maxBytes: 256 * 2 ** 20 });
+  const indexCache = createSampleIndexCache({ maxBytes: 256 * 2 ** 20 });
+  const f = counting();
+  const options = { cache, indexCache };
+  await body(serveHls(get(), f, "master.m3u8", options));
+  const held = (await usedBytes()) - none;
+  const parseReads = f.moovReads;
+  const index = await loadSampleIndex(f, { cache: indexCache });
+  const samples = index.tracks.reduce((n, t) => n + t.count, 0);
+  const playlist = await body(serveHls(get(), f, "media.m3u8", options));
+  const n = 600; // a segment an hour in
+  const segment = await body(serveHls(get(), f, `seg-${n}.m4s`, options));
+  const at = Math.floor(file.size / 2);
+  const segmentRatio = await ratio(
+    () => body(handleVideo(get(`bytes=${at}-${at + segment.length - 1}`), file)),
+    () => body(serveHls(get(), f, `seg-${n}.m4s`, options)),
+  );
+  const small = smallFile(playlist.length);
+  const playlistRatio = await ratio(
+    () => body(handleVideo(get(), small)),
+    () => body(serveHls(get(), f, "media.m3u8", options)),
+  );
+  return {
+    msFirst: round(median(firsts.map((x) => x.wall)), 1),
+    cpuMsFirst: round(median(firsts.map((x) => x.cpu)), 1),
+    indexBytesPerSample: round(index.bytes / samples),
+    heldPerMoov: round(held / moov.length),
+    moovReadsFirst: parseReads > 0 ? 1 : 0,
+    moovReadsAfter: f.moovReads - parseReads,
+    segmentBytes: segment.length,
+    playlistBytes: playlist.length,
+    segmentRatio,
+    playlistRatio,
+  };
+}
+
+async function clips() {
+  const firsts: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < FIRSTS; i++) {
+    firsts.push(await timed(() => clip(file, { ...CLIP, cache: false, layoutCache: false })));
+  }
+  const none = await usedBytes();
+  const cache = createSampleIndexCache({ maxBytes: 256 * 2 ** 20 });
+  const layoutCache = createClipLayoutCache();
+  const f = counting();
+  const clipped = await clip(f, { ...CLIP, cache, layoutCache });
+  if (clipped === f) throw new Error("the synthetic film was refused");
+  const held = (await usedBytes()) - none;
+  const parseReads = f.moovReads;
+  const index = await loadSampleIndex(f, { cache });
+  const samples = index.tracks.reduce((n, t) => n + t.count, 0);
+  let k = 0;
+  const range = () => {
+    const at = 4096 + ((k++ * 7919) % 1000) * 1024;
+    return `bytes=${at}-${at + 2 ** 20 - 1}`;
+  };
+  const rangeRatio = await ratio(
+    () => body(handleVideo(get(range()), file)),
+    async () => body(handleVideo(get(range()), await clip(f, { ...CLIP, cache, layoutCache }))),
+  );
+  return {
+    msFirst: round(median(firsts.map((x) => x.wall)), 1),
+    cpuMsFirst: round(median(firsts.map((x) => x.cpu)), 1),
+    indexBytesPerSample: round(index.bytes / samples),
+    heldPerMoov: round(held / moov.length),
+    moovReadsFirst: parseReads > 0 ? 1 : 0,
+    moovReadsAfter: f.moovReads - parseReads,
+    clipBytes: clipped.size,
+    rangeRatio,
+  };
+}
+
+const runtime = (globalThis as { Deno?: unknown }).Deno
+  ? "deno"
+  : (globalThis as { Bun?: unknown }).Bun
+  ? "bun"
+  : "node";
+const result = {
+  runtime,
+  mode: quick ? "quick" : "full",
+  rounds: ROUNDS,
+  samples: 0,
+  moovMiB: round(moov.length / 2 ** 20),
+  hls: await hls(),
+  clip: await clips(),
+};
+result.samples = (await loadSampleIndex(file, { cache: false })).tracks.reduce((n, t) => n + t.count, 0);
+console.log(JSON.stringify(result));
