@@ -16,6 +16,7 @@ import {
   loadSampleIndex,
   parseSampleIndex,
   type SampleIndex,
+  type TrackIndex,
 } from "../src/media/sample_index.ts";
 import { handleVideo } from "../src/http/handler.ts";
 import { countingFile, settle } from "./helpers/counting_file.ts";
@@ -363,7 +364,8 @@ describe("selectClip reads a few GOPs, and finds what a scan of every sample fin
         movieDuration: Math.round(count * 40),
         mvhd: mvhd(1000, count * 40),
         ftyp: undefined,
-        tracks: [track],
+        // makeTrack gives SampleColumns with the track fields HLS reads; selectClip reads no others.
+        tracks: [track as unknown as TrackIndex],
         fileSize: 2 ** 40,
         bytes: 0,
       };

@@ -9,7 +9,7 @@
  */
 
 import type { Piece } from "../../http/derived.ts";
-import { box, fullBox } from "./bytes.ts";
+import { box, fullBox } from "../box_writer.ts";
 import { compositionOffset, decodeShift, type HlsTrack, isSync, sampleDuration } from "./track.ts";
 
 /** tfhd flag: offsets are from the start of the moof (CMAF), and no base-data-offset is written. */
