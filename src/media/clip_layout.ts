@@ -5,9 +5,11 @@
  * mvhd/tkhd/mdhd), an `mdat` header, then spans of the original file. Pure:
  * a function of the {@linkcode SampleIndex} and the {@linkcode ClipCut}.
  *
- * Sample-indexed side tables of the source (sdtp, sbgp/sgpd, subs,
- * saiz/saio) are dropped rather than cropped, as are `udta`, `meta` and
- * `tref`: they are optional, and a wrong one is worse than none.
+ * Of the sample-indexed side tables, `sdtp` and sample groups (`sbgp` with
+ * its `sgpd`) are cropped to the kept samples (`side_tables.ts` says which
+ * are kept exactly or dropped); `subs` and `saiz`/`saio` are dropped, as are
+ * `udta`, `meta` and `tref`: they are optional, and a wrong one is worse than
+ * none.
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { boxLength, type BoxNode, fullNode, node, type Part, table, u32, writeBo
 import { parseBoxHeader } from "./boxes.ts";
 import type { ClipCut, TrackCut } from "./clip_select.ts";
 import type { SampleIndex, TrackIndex } from "./sample_index.ts";
+import { croppedSideTables } from "./side_tables.ts";
 
 /** The clip as pieces of a derived file, and the figures a caller may report. */
 export interface ClipLayout {
@@ -213,6 +216,7 @@ function sampleTables(cut: TrackCut, spans: Span[], dataStart: number, wide: boo
   const ctts = compositionOffsets(t, first, n);
   if (ctts) parts.push(ctts);
   if (t.hasSyncTable) parts.push(syncSamples(t, first, n));
+  const side = croppedSideTables(t.side, first, n);
   // Chunks: runs of samples that follow each other in the source (and so in the clip).
   const chunkStarts: number[] = [];
   let expected = -1;
@@ -229,7 +233,7 @@ function sampleTables(cut: TrackCut, spans: Span[], dataStart: number, wide: boo
       ? fullNode("co64", 0, 0, table(offsets.length, 8, (v, at, i) => v.setBigUint64(at, BigInt(offsets[i]))))
       : fullNode("stco", 0, 0, table(offsets.length, 4, (v, at, i) => v.setUint32(at, offsets[i]))),
   );
-  return node("stbl", ...parts);
+  return node("stbl", ...parts, ...side);
 }
 
 /** Run-length decode deltas. */

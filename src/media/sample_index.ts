@@ -30,6 +30,7 @@ import {
 import { cacheKey } from "./cache_key.ts";
 import { checkSelfContained } from "./dref.ts";
 import { LruCache } from "./lru.ts";
+import { readSideTables, type SideTables } from "./side_tables.ts";
 import { SampleColumns } from "./sample_columns.ts";
 import {
   fullBox,
@@ -73,6 +74,8 @@ export interface TrackIndex extends SampleColumns {
   readonly language: string;
   /** The `stsd` entry (1-based) every sample uses. */
   readonly descriptionIndex: number;
+  /** The sample-indexed side tables a clip crops (`sdtp`, sample groups). */
+  readonly side: SideTables;
   /** Boxes a rebuilt track copies verbatim (whole boxes, header included). */
   readonly boxes: {
     readonly tkhd: Uint8Array;
@@ -127,6 +130,7 @@ const FRAGMENTED: Record<string, string> = {
   mfra: "fragmented file (mfra)",
 };
 const MEDIA_HEADERS = new Set(["vmhd", "smhd", "sthd", "nmhd", "hmhd", "gmhd"]);
+const SAMPLE_GROUP_BOXES = new Set(["sbgp", "sgpd"]);
 /** Fixed overhead counted per track and per index besides the arrays and boxes. */
 const OVERHEAD = 256;
 
@@ -150,7 +154,7 @@ export function parseSampleIndex(moov: Uint8Array, options: ParseSampleIndexOpti
   const root = parseBoxHeader(moov, 0, moov.length, true);
   if (root.type !== "moov") throw new Mp4FormatError("not a moov box");
   const view = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
-  const { one, traks } = children(moov, root, new Set(["trak"]));
+  const { one, many: traks } = children(moov, root, new Set(["trak"]));
   const mvhd = need(one, "mvhd", "moov");
   const movie = readMovieHeader(view, mvhd);
   let budget = options.maxSamples ?? MAX_SAMPLES;
@@ -176,24 +180,24 @@ export function parseSampleIndex(moov: Uint8Array, options: ParseSampleIndexOpti
 }
 
 function trackBytes(t: TrackIndex): number {
-  let n = OVERHEAD + t.bytes;
+  let n = OVERHEAD + t.bytes + t.side.bytes;
   for (const b of Object.values(t.boxes)) n += b?.byteLength ?? 0;
   return n;
 }
 
-/** The children of `box`: each type at most once (except those in `many`, listed in order). */
+/** The children of `box`: each type at most once (except those in `several`, listed in order in `many`). */
 function children(
   bytes: Uint8Array,
   box: BoxHeader,
-  many: Set<string> = new Set(),
-): { one: Map<string, BoxHeader>; traks: BoxHeader[] } {
+  several: Set<string> = new Set(),
+): { one: Map<string, BoxHeader>; many: BoxHeader[] } {
   const one = new Map<string, BoxHeader>();
-  const traks: BoxHeader[] = [];
+  const many: BoxHeader[] = [];
   for (const child of childBoxes(bytes, box.start + box.headerSize, box.start + box.size)) {
     const fragmented = FRAGMENTED[child.type];
     if (fragmented) throw new UnsupportedMp4Error(fragmented);
-    if (many.has(child.type)) {
-      traks.push(child);
+    if (several.has(child.type)) {
+      many.push(child);
       continue;
     }
     // Two of one box leave a reader to pick one: nginx's CVE-2022-41741/41742 came from that.
@@ -203,7 +207,7 @@ function children(
     }
     one.set(child.type, child);
   }
-  return { one, traks };
+  return { one, many };
 }
 
 function need(map: Map<string, BoxHeader>, type: string, parent: string): BoxHeader {
@@ -243,7 +247,8 @@ function readTrack(
   const mediaHeader = minf.get(headers[0])!;
   const dinf = minf.get("dinf");
   if (dinf !== undefined) checkDinf(bytes, view, dinf);
-  const stbl = children(bytes, need(minf, "stbl", "minf")).one;
+  // A track may hold a sample group of each of several types (AAC `roll`, open-GOP `rap `, ...).
+  const { one: stbl, many: groupBoxes } = children(bytes, need(minf, "stbl", "minf"), SAMPLE_GROUP_BOXES);
   const stsd = need(stbl, "stsd", "stbl");
   const sizesBox = oneOf(stbl, "stsz", "stz2");
   const chunkBox = oneOf(stbl, "stco", "co64");
@@ -274,6 +279,7 @@ function readTrack(
     handler: fourcc(bytes, hd.at + 4),
     timescale: media.timescale,
     edit,
+    side: readSideTables(bytes, view, stbl, groupBoxes, count),
     width: head.width,
     height: head.height,
     language: media.language,
