@@ -280,8 +280,8 @@ export function buildMediaReport(media) {
   const rows = (plain) => targets.map((t) => [t.issue, t.label, shown(t), t.goal, mark(t.status, plain)]);
   const header = ["issue", "figure", "measured", "goal", "status"];
   const setup = `${media.runtime}, ${media.mode} mode: a synthetic 2-hour film (${media.samples} samples, ` +
-    `${media.moovMiB} MiB moov), first requests a median of cold caches, ratios the medians of ${media.requests} ` +
-    `interleaved requests of each kind, one process on the server's core`;
+    `${media.moovMiB} MiB moov), first requests a median of cold caches, ratios of the 10th percentiles of ` +
+    `${media.requests} interleaved requests of each kind, one process on the server's core`;
   const markdown = [
     `Media (issues 13 and 14), measured by \`bench/media_moov.ts\` (${setup}). Index bytes per sample: ` +
     `${fmt(media.hls.indexBytesPerSample, 2)}; memory held once cached: ${fmt(media.hls.heldPerMoov, 2)}× the moov ` +
