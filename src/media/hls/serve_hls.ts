@@ -11,7 +11,7 @@
 
 import { defaultETag } from "../../http/conditional.ts";
 import { derivedETag, derivedFile, type Piece } from "../../http/derived.ts";
-import { type FileLike, fromBytes } from "../../http/file_like.ts";
+import type { FileLike } from "../../http/file_like.ts";
 import { handleVideo, type HandleVideoOptions } from "../../http/handler.ts";
 import { Mp4FormatError } from "../boxes.ts";
 import { cacheKey } from "../cache_key.ts";
@@ -141,7 +141,9 @@ export async function serveHls(
       return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
     }
     const target = options.segmentDuration ?? DEFAULT_SEGMENT_SECONDS;
-    const pkg = await loadPackage(files, names, target, options);
+    // A cached package is used at once: a playlist from cache costs about what a small file does.
+    const loaded = loadPackage(files, names, target, options);
+    const pkg = loaded instanceof Promise ? await loaded : loaded;
     if (pkg instanceof Mp4FormatError) {
       await close(files);
       return text(REFUSED_STATUS, `cannot package as HLS: ${pkg.message}\n`, options);
@@ -154,7 +156,8 @@ export async function serveHls(
       subtitles: options.subtitles ?? [],
     });
     const used = answer?.sources.map((i) => files[i]) ?? [];
-    await close(files.filter((f) => !used.includes(f)));
+    const unused = files.filter((f) => !used.includes(f));
+    if (unused.length > 0) await close(unused);
     if (answer === undefined) return text(404, "not found\n", options);
     return handleVideo(req, answer.file(used), { ...options.response, contentType: answer.type });
   } catch (err) {
@@ -317,7 +320,7 @@ function loadPackage(
   names: readonly string[],
   target: number,
   options: ServeHlsOptions,
-): Promise<HlsPackage | Mp4FormatError> {
+): HlsPackage | Mp4FormatError | Promise<HlsPackage | Mp4FormatError> {
   const build = async (): Promise<HlsPackage | Mp4FormatError> => {
     try {
       const indexes = await Promise.all(files.map((f) => loadSampleIndex(f, { cache: options.indexCache })));
@@ -332,7 +335,7 @@ function loadPackage(
   if (cache === undefined || keys.some((k) => k === undefined)) return build();
   const key = `${target}\0${names.join("\0")}\0${keys.join("\0")}`;
   const cached = cache.get(key);
-  if (cached !== undefined) return Promise.resolve(cached);
+  if (cached !== undefined) return cached;
   let pending = inflight.get(cache);
   if (pending === undefined) inflight.set(cache, pending = new Map());
   let work = pending.get(key);
@@ -407,12 +410,15 @@ function generated(sources: readonly FileLike[], kept: KeptBytes, suffix: string
   const etag = derivedETag(base, suffix);
   const times = sources.map((f) => f.lastModified).filter((m): m is number => m !== undefined && Number.isFinite(m));
   const lastModified = times.length === sources.length && times.length > 0 ? Math.max(...times) : undefined;
-  const file = fromBytes(bytes, { etag, lastModified });
   return {
-    size: file.size,
+    size: bytes.length,
     etag,
     lastModified,
-    read: (into, position) => file.read(into, position),
+    read(into, position) {
+      const part = bytes.subarray(position, position + into.length);
+      into.set(part);
+      return Promise.resolve(part.length);
+    },
     blob: () => kept.blob,
     close: async () => {
       await Promise.all(sources.map((f) => f.close?.()));
