@@ -217,10 +217,21 @@ function lastShownFrom(t: TrackIndex, mts: number, time: number): number {
   return lo;
 }
 
-/** The last sample (decode order, from `from`) shown before `time`; stops where no later one can be. */
+/**
+ * The last sample (decode order, from `from`) shown before `time`. Every
+ * sample shown by `dts + ctsMax < time` is, so the scan starts at the last of
+ * those (a binary search) and stops where no later one can be: a few GOPs.
+ */
 function lastBefore(t: TrackIndex, mts: number, from: number, time: number): number {
-  let last = from - 1;
-  for (let i = from; i < t.count; i++) {
+  let lo = from - 1;
+  let hi = t.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (mediaToSource(t, mts, t.dts(mid) + t.ctsMax) < time - EPS) lo = mid;
+    else hi = mid - 1;
+  }
+  let last = lo;
+  for (let i = Math.max(from, lo + 1); i < t.count; i++) {
     if (mediaToSource(t, mts, t.dts(i) + t.ctsMin) >= time - EPS) break;
     if (pt(t, mts, i) < time - EPS) last = i;
   }
