@@ -216,8 +216,10 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
       return text([0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(track.uri + query)}`);
     }
     case "media": {
-      const uris = hlsUris(names[resource.rendition], query);
-      const body = () => mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
+      const body = () => {
+        const uris = hlsUris(names[resource.rendition], query);
+        return mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
+      };
       return text([resource.rendition], PLAYLIST_TYPE, body, `hls-media.${version}.${hash(query)}`);
     }
     case "init": {
@@ -352,8 +354,8 @@ function loadPackage(
 const encoder = new TextEncoder();
 
 /**
- * What a package's answers keep between requests, a few of each, least
- * recently used first out; not counted in the cache's budget. Playlists: 8,
+ * What a package's answers keep between requests, a few of each, the
+ * oldest made first out; not counted in the cache's budget. Playlists: 8,
  * since each distinct child query (a signed-URL token per viewer) gives
  * different bytes (8 × a 2-hour film's 32 KiB media playlist). Init
  * segments: 8 (renditions and DASH tracks; a few KiB each). Segment
@@ -369,18 +371,17 @@ function memoized<T>(pkg: HlsPackage, kind: keyof typeof KEPT, key: string, make
   let map = kept.get(pkg);
   if (map === undefined) kept.set(pkg, map = new Map());
   const full = `${kind}\0${key}`;
-  let value = map.get(full) as T | undefined;
-  if (value === undefined) {
-    value = make();
-    const prefix = `${kind}\0`;
-    let count = 0;
-    for (const k of map.keys()) if (k.startsWith(prefix)) count++;
-    for (const k of map.keys()) {
-      if (count < KEPT[kind]) break;
-      if (k.startsWith(prefix)) map.delete(k), count--;
-    }
+  const found = map.get(full) as T | undefined;
+  // A hit costs one lookup: the oldest made goes first, whatever its use since.
+  if (found !== undefined) return found;
+  const value = make();
+  const prefix = `${kind}\0`;
+  let count = 0;
+  for (const k of map.keys()) if (k.startsWith(prefix)) count++;
+  for (const k of map.keys()) {
+    if (count < KEPT[kind]) break;
+    if (k.startsWith(prefix)) map.delete(k), count--;
   }
-  map.delete(full);
   map.set(full, value);
   return value;
 }
