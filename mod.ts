@@ -125,6 +125,8 @@ export {
   UnsupportedMp4Error,
 } from "./src/media/sample_index.ts";
 export type { NormalizedEdit } from "./src/media/sample_tables.ts";
+export { type ColumnsInit, SampleColumns } from "./src/media/sample_columns.ts";
+export type { SampleGroup, SideTables } from "./src/media/side_tables.ts";
 export {
   clip,
   CLIP_VERSION,

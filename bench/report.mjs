@@ -124,6 +124,7 @@ function targetCell(t, plain) {
 /** Tables and targets for the console and for README.md. */
 export function buildReport(doc) {
   const targets = computeTargets(doc);
+  const mediaReport = buildMediaReport(doc.media);
   const ids = Object.keys(doc.results).sort((a, b) => order.get(a) - order.get(b));
   const scenarios = doc.config.scenarios;
   const m = doc.machine;
@@ -204,6 +205,7 @@ export function buildReport(doc) {
     peakTable,
     ...(notes.length > 0 ? ["", "Notes:", "", ...notes] : []),
     "",
+    ...(doc.media ? [mediaReport.markdown, ""] : []),
     "![ranged and its peers per scenario, as a ratio to nginx](bench/chart.svg)",
     "",
     "Run it yourself: `npm install`, then `npm run bench` (about 10 minutes; `-- --quick` takes about 2, " +
@@ -220,8 +222,81 @@ export function buildReport(doc) {
     "Peak RSS per scenario (MiB):",
     peakTable,
     ...(notes.length > 0 ? ["", "Notes:", ...notes] : []),
+    ...(doc.media ? ["", mediaReport.console] : []),
   ].join("\n");
 
+  return { targets, markdown, console: consoleText, mediaTargets: mediaReport.targets };
+}
+
+/** The media figures' goals (issues 13 and 14): [issue, label, value of the media result, goal, met?, unit]. */
+const MEDIA_GOALS = [
+  ["#13 HLS", "index + playlists, first request", (m) => m.hls.msFirst, "≤ 150 ms", (v) => v <= 150, "ms"],
+  ["#13 HLS", "index held per sample", (m) => m.hls.indexBytesPerSample, "≤ 32 bytes", (v) => v <= 32, "bytes"],
+  ["#13 HLS", "moov reads after the first request", (m) => m.hls.moovReadsAfter, "0 (one parse)", (v) => v === 0, ""],
+  ["#13 HLS", "segment / plain range of its size", (m) => m.hls.segmentRatio, "≤ 1.2×", (v) => v <= 1.2, "×"],
+  ["#13 HLS", "cached playlist / small file", (m) => m.hls.playlistRatio, "≤ 1.2×", (v) => v <= 1.2, "×"],
+  ["#14 clips", "index + clip, first request", (m) => m.clip.msFirst, "≤ 100 ms", (v) => v <= 100, "ms"],
+  ["#14 clips", "memory held / moov", (m) => m.clip.heldPerMoov, "≤ 2×", (v) => v <= 2, "×"],
+  [
+    "#14 clips",
+    "moov reads after the first request",
+    (m) => m.clip.moovReadsAfter,
+    "0 (one parse)",
+    (v) => v === 0,
+    "",
+  ],
+  ["#14 clips", "1 MiB range, cached clip / plain file", (m) => m.clip.rangeRatio, "≤ 1.2×", (v) => v <= 1.2, "×"],
+];
+
+/**
+ * The media section (HLS and clips of a 2-hour film, bench/media_moov.ts): each figure against its goal, with the
+ * CPU milliseconds beside the wall ones (a loaded machine inflates wall time far more).
+ */
+export function buildMediaReport(media) {
+  if (!media || media.error) {
+    const text = `Media figures not measured${media?.error ? `: ${media.error}` : ""}.`;
+    return { targets: [], markdown: text, console: text };
+  }
+  const targets = MEDIA_GOALS.map(([issue, label, get, goal, ok, unit]) => {
+    const value = get(media);
+    return {
+      issue,
+      label,
+      value,
+      goal,
+      unit,
+      status: value === undefined || value === null ? "n/a" : ok(value) ? "met" : "missed",
+    };
+  });
+  const cpu = {
+    "index + playlists, first request": media.hls.cpuMsFirst,
+    "index + clip, first request": media.clip.cpuMsFirst,
+  };
+  const shown = (t) => {
+    const v = t.unit === "ms"
+      ? `${fmt(t.value, 1)} ms (CPU ${fmt(cpu[t.label], 1)} ms)`
+      : t.unit === ""
+      ? `${t.value}`
+      : `${fmt(t.value, 2)}${t.unit === "×" ? "×" : ` ${t.unit}`}`;
+    return t.value === null || t.value === undefined ? "—" : v;
+  };
+  const rows = (plain) => targets.map((t) => [t.issue, t.label, shown(t), t.goal, mark(t.status, plain)]);
+  const header = ["issue", "figure", "measured", "goal", "status"];
+  const setup = `${media.runtime}, ${media.mode} mode: a synthetic 2-hour film (${media.samples} samples, ` +
+    `${media.moovMiB} MiB moov), first requests a median of cold caches once the code is warm (a fresh ` +
+    `process's very first HLS and clip requests took ${
+      fmt(media.coldProcessMs, 0)
+    } ms), ratios of the 10th percentiles of ` +
+    `${media.requests} interleaved requests of each kind, one process on the server's core`;
+  const markdown = [
+    `Media (issues 13 and 14), measured by \`bench/media_moov.ts\` (${setup}). Index bytes per sample: ` +
+    `${fmt(media.hls.indexBytesPerSample, 2)}; memory held once cached, measured (counted by the caches): ` +
+    `${fmt(media.hls.heldPerMoov, 2)}× (${fmt(media.hls.countedPerMoov, 2)}×) the moov for HLS, ` +
+    `${fmt(media.clip.heldPerMoov, 2)}× (${fmt(media.clip.countedPerMoov, 2)}×) for clips.`,
+    "",
+    table(header, rows(false)),
+  ].join("\n");
+  const consoleText = [`Media (${setup}):`, table(header, rows(true))].join("\n");
   return { targets, markdown, console: consoleText };
 }
 

@@ -31,7 +31,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { renderChart } from "./chart.mjs";
-import { buildReport, updateReadme } from "./report.mjs";
+import { buildMediaReport, buildReport, updateReadme } from "./report.mjs";
 import { NODE_LTS, SERVERS } from "./servers.mjs";
 import { nodeBinary } from "../scripts/node_line.mjs";
 
@@ -52,12 +52,17 @@ const HELP = `usage: npm run bench -- [options]
                        (bench/slow_readers.mjs, raw sockets that stop reading when their budget is spent)
   --window S           seconds of slow-reader load before RSS is sampled (default 10, quick 2.5)
   --big-mib N          size of the big file in MiB (default 1024, quick 256)
+  --no-media           skip the media figures (HLS and clips of a 2-hour film, bench/media_moov.ts)
+  --media-only         only the media figures: no servers, prints them, writes nothing
   --write / --no-write write bench/results.json, bench/chart.svg and README (default: only full unfiltered runs)
   --list               list the servers and exit
   --render FILE        no measuring: re-render the report, chart and README from a results file
 Scenarios: A one client downloads the big file (curl, GB/s); B 64 conns, random 1 MiB ranges (wrk, req/s);
 C 64 conns, bytes=0-1 probes (req/s); D slow readers at 1 MiB/s each, RSS over idle (MiB);
-E the same 1 MiB range from a 1 MiB and from the big file (req/s ratio).`;
+E the same 1 MiB range from a 1 MiB and from the big file (req/s ratio).
+Media (issues 13 and 14, bench/media_moov.ts, on the server's core): index + playlists / clip built on the first
+request, bytes per sample, memory per moov byte, parses per file version, and a segment, a cached playlist and a
+clip range as ratios to the plain file in the same run.`;
 
 const { values: opt } = parseArgs({
   options: {
@@ -72,6 +77,8 @@ const { values: opt } = parseArgs({
     "big-mib": { type: "string" },
     write: { type: "boolean" },
     "no-write": { type: "boolean" },
+    "no-media": { type: "boolean", default: false },
+    "media-only": { type: "boolean", default: false },
     list: { type: "boolean", default: false },
     render: { type: "string" },
     help: { type: "boolean", default: false },
@@ -654,6 +661,11 @@ const RUNNERS = { A: scenarioA, B: scenarioB, C: scenarioC, D: scenarioD, E: sce
 // ---------------------------------------------------------------- main
 
 async function main() {
+  if (opt["media-only"]) {
+    const media = runMedia({ serverCore: cpus().length >= 2 ? "1" : "0" });
+    console.log(`\n${buildMediaReport(media).console}`);
+    return;
+  }
   const tools = checkTools();
   const machine = machineInfo(tools);
   // The orchestrator itself stays off the server's core.
@@ -722,6 +734,7 @@ async function main() {
       }
     }
   }
+  const media = opt["no-media"] ? undefined : runMedia(ctx);
   const elapsed = (performance.now() - t0) / 1000;
 
   const leftovers = spawnSync("pgrep", ["-f", "bench/servers|ranged-bench-"], { encoding: "utf8" }).stdout.trim();
@@ -736,14 +749,43 @@ async function main() {
       servers.map((s) => [s.id, { runtime: s.runtime, kind: s.kind, about: s.about, validation: validation[s.id] }]),
     ),
     results,
+    ...(media ? { media } : {}),
   };
   await output(doc, `bench: ${Math.round(elapsed)} s`);
+}
+
+/**
+ * The media figures (bench/media_moov.ts) from a fresh Node on the server's core, as the servers run: one JSON
+ * line, or `{ error }` when it fails (the server figures are still reported).
+ */
+function runMedia(ctx) {
+  const t = performance.now();
+  const args = ["-c", ctx.serverCore, process.execPath, "--expose-gc", "--import", "tsx", "bench/media_moov.ts"];
+  const r = spawnSync("taskset", quick ? [...args, "--quick"] : args, {
+    cwd: repo,
+    encoding: "utf8",
+    timeout: 600_000,
+  });
+  const line = r.stdout?.trim().split("\n").at(-1) ?? "";
+  let media;
+  try {
+    media = JSON.parse(line);
+  } catch {
+    media = { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split("\n")[0] };
+  }
+  console.log(
+    `  media (HLS, clips) ${media.error ? `error: ${media.error}` : "done"} (${
+      ((performance.now() - t) / 1000).toFixed(1)
+    }s)`,
+  );
+  return media;
 }
 
 /** Prints the report and writes the result files (or the filtered ones under bench/data/). */
 async function output(doc, footer) {
   const report = buildReport(doc);
   doc.targets = report.targets;
+  if (doc.media) doc.mediaTargets = report.mediaTargets;
   console.log(`\n${report.console}`);
   if (footer) console.log(footer);
 

@@ -16,9 +16,11 @@ import {
   loadSampleIndex,
   parseSampleIndex,
   type SampleIndex,
+  type TrackIndex,
 } from "../src/media/sample_index.ts";
 import { handleVideo } from "../src/http/handler.ts";
 import { countingFile, settle } from "./helpers/counting_file.ts";
+import { flat } from "./helpers/sample_columns.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
 import {
   ascii,
@@ -33,7 +35,9 @@ import {
   u64,
   virtualFile,
 } from "./helpers/mp4_build.ts";
-import { elst, movie, stsc, stss, stsz, stts, trak } from "./helpers/mp4_track.ts";
+import { elst, movie, mvhd, stsc, stss, stsz, stts, trak } from "./helpers/mp4_track.ts";
+import { makeTrack } from "./helpers/hls_tracks.ts";
+import { prng } from "./helpers/prng.ts";
 
 const fixture = (name: string) =>
   new Uint8Array(readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))));
@@ -82,7 +86,7 @@ describe("parseClipQuery: nginx's grammar", () => {
 /** The samples of every track of `bytes` as arrays of their bytes, per handler. */
 function samplesOf(bytes: Uint8Array, index: SampleIndex) {
   return index.tracks.map((t) =>
-    Array.from({ length: t.count }, (_, i) => bytes.subarray(t.offsets[i], t.offsets[i] + t.sizes[i]))
+    Array.from({ length: t.count }, (_, i) => bytes.subarray(t.offset(i), t.offset(i) + t.sizes[i]))
   );
 }
 
@@ -106,20 +110,20 @@ describe("clip on a real file (H.264 with B-frames + AAC, keyframe every 2 s)", 
     // 5.5 s (5.48 s) with the B-frames it needs: 88 frames.
     assert.equal(cv.length, 88);
     cv.forEach((s, i) => assert.deepEqual(s, sv[50 + i], `video sample ${i} is source sample ${50 + i}`));
-    assert.equal(out.tracks[0].sync![0], 1, "the clip starts on a sync sample");
-    assert.deepEqual([...out.tracks[0].sync!].reduce((n, s) => n + s, 0), 2, "keyframes at 2 s and 4 s");
+    assert.ok(out.tracks[0].hasSyncTable && out.tracks[0].isSync(0), "the clip starts on a sync sample");
+    assert.deepEqual(flat(out.tracks[0]).sync!.reduce((n, s) => n + s, 0), 2, "keyframes at 2 s and 4 s");
     // Audio: one unbroken run of the source's packets.
     const firstAudio = sa.findIndex((s) => s.length === ca[0].length && s.every((b, i) => b === ca[0][i]));
     assert.ok(firstAudio > 0);
     ca.forEach((s, i) => assert.deepEqual(s, sa[firstAudio + i], `audio sample ${i}`));
     // Presentation: video shows its first frame at 0, audio lines up with it as in the source.
     const v = out.tracks[0];
-    assert.equal(v.edit.mediaTime, v.cts[0], "the first frame (the keyframe) is shown at 0");
+    assert.equal(v.edit.mediaTime, v.cts(0), "the first frame (the keyframe) is shown at 0");
     assert.equal(v.edit.emptyDuration, 0);
     const a = out.tracks[1];
-    const audioStart = (a.dts[0] + a.edit.mediaTime) / a.timescale; // clip time 0 on the audio media line
+    const audioStart = (a.dts(0) + a.edit.mediaTime) / a.timescale; // clip time 0 on the audio media line
     const srcAudio = src.tracks[1];
-    const sourceAudioAt0 = (srcAudio.dts[firstAudio] - srcAudio.edit.mediaTime) / srcAudio.timescale;
+    const sourceAudioAt0 = (srcAudio.dts(firstAudio) - srcAudio.edit.mediaTime) / srcAudio.timescale;
     assert.ok(Math.abs(sourceAudioAt0 + audioStart - 2) < 1 / 44100 + 1e-9, "audio at clip 0 is the source's at 2 s");
     // Durations: 2.00 s to the frame after 5.48 s.
     assert.equal(out.movieDuration, Math.round(3.52 * out.movieTimescale));
@@ -132,7 +136,7 @@ describe("clip on a real file (H.264 with B-frames + AAC, keyframe every 2 s)", 
     const out = await indexOfClip(await readAll(file));
     const v = out.tracks[0];
     assert.equal(v.count, 88, "the same samples as keyframe mode");
-    assert.equal(v.edit.mediaTime, v.cts[0] + Math.round(1.3 * v.timescale), "1.3 s of pre-roll hidden");
+    assert.equal(v.edit.mediaTime, v.cts(0) + Math.round(1.3 * v.timescale), "1.3 s of pre-roll hidden");
     assert.equal(out.movieDuration, Math.round(2.22 * out.movieTimescale));
   });
 
@@ -217,7 +221,7 @@ describe("clip on a real file (H.264 with B-frames + AAC, keyframe every 2 s)", 
     const [sv] = samplesOf(AT_END, src);
     const [cv] = samplesOf(bytes, out);
     const k = sv.findIndex((s) => s.length === cv[0].length && s.every((b, i) => b === cv[0][i]));
-    assert.ok(k >= 0 && src.tracks[0].sync![k] === 1, "starts on a source keyframe");
+    assert.ok(k >= 0 && src.tracks[0].isSync(k), "starts on a source keyframe");
     cv.forEach((s, i) => assert.deepEqual(s, sv[k + i]));
   });
 
@@ -293,14 +297,14 @@ describe("clip layout details", () => {
     const [, moovAt, moovSize] = topLevel(prefix).find(([t]) => t === "moov")!;
     const index = parseSampleIndex(prefix.subarray(moovAt, moovAt + moovSize), { fileSize: out.size });
     const t = index.tracks[0];
-    assert.ok(t.offsets[1] >= 2 ** 32, "a second chunk past 4 GiB");
+    assert.ok(t.offset(1) >= 2 ** 32, "a second chunk past 4 GiB");
     const mdatAt = moovAt + moovSize;
     const view = new DataView(prefix.buffer);
     assert.equal(view.getUint32(mdatAt), 1, "mdat with a 64-bit size");
     assert.equal(Number(view.getBigUint64(mdatAt + 8)), out.size - mdatAt);
     for (let i = 0; i < 2; i++) {
       assert.deepEqual(
-        await readAll(out, t.offsets[i], t.offsets[i] + 100),
+        await readAll(out, t.offset(i), t.offset(i) + 100),
         await readAll(file, i === 0 ? 1000 : far, (i === 0 ? 1000 : far) + 100),
         `sample ${i} bytes`,
       );
@@ -340,5 +344,47 @@ describe("clip layout details", () => {
     assert.equal(whole.length, file.size);
     const mdat = topLevel(whole).find(([t]) => t === "mdat")!;
     assert.equal(mdat[1] + mdat[2], file.size, "mdat runs to the end of the clip");
+  });
+});
+
+describe("selectClip reads a few GOPs, and finds what a scan of every sample finds", () => {
+  const SEED = 0xc11b;
+  test(`random B-frame tracks: the start keyframe and the last frame before the end (seed ${SEED})`, () => {
+    const r = prng(SEED);
+    for (let k = 0; k < 30; k++) {
+      const count = r.int(20, 400);
+      const gop = r.int(1, 60);
+      const durations = Array.from({ length: count }, () => 512);
+      // Reordered presentation: each frame shown 0 to 3 frames after it is decoded, some shown early (ctts v1).
+      const cts = Array.from({ length: count }, () => r.int(-1, 3) * 512);
+      const sync = Array.from({ length: count }, (_, i) => i).filter((i) => i % gop === 0 && r.next() < 0.9);
+      const track = makeTrack({ durations, cts, sync: sync.length > 0 ? sync : [0], timescale: 12800 });
+      const index: SampleIndex = {
+        movieTimescale: 1000,
+        movieDuration: Math.round(count * 40),
+        mvhd: mvhd(1000, count * 40),
+        ftyp: undefined,
+        // makeTrack gives SampleColumns with the track fields HLS reads; selectClip reads no others.
+        tracks: [track as unknown as TrackIndex],
+        fileSize: 2 ** 40,
+        bytes: 0,
+      };
+      const pt = (i: number) => (track.dts(i) + track.cts(i)) / 12800;
+      const start = r.int(0, count * 40 - 41);
+      const end = start + r.int(1, 2000);
+      // The reference: every sample scanned, ties to the later one in decode order.
+      let best = -1;
+      for (let i = 0; i < count; i++) {
+        if (track.isSync(i) && pt(i) <= start / 1000 + 1e-9 && (best < 0 || pt(i) >= pt(best))) best = i;
+      }
+      if (best < 0) best = track.isSync(0) ? 0 : sync[0];
+      const cut = selectClip(index, { start, end });
+      const t = cut.tracks.find((c) => c.track === track)!;
+      assert.equal(t.first, best, `track ${k}: start sample`);
+      // An end at or past the duration keeps every sample to the last.
+      let last = end < count * 40 ? best - 1 : count - 1;
+      for (let i = best; i < count && end < count * 40; i++) if (pt(i) < end / 1000 - 1e-9) last = i;
+      assert.equal(t.last, last, `track ${k}: last sample`);
+    }
   });
 });

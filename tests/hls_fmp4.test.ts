@@ -128,7 +128,7 @@ describe("media segment", () => {
       const track = runs[k].track;
       let at = top[0].start + t.dataOffset;
       t.samples.forEach((s, j) => {
-        const src = track.offsets[runs[k].from + j];
+        const src = track.offset(runs[k].from + j);
         const got = bytes.subarray(at, at + s.size);
         const want = Uint8Array.from({ length: s.size }, (_, n) => (src + n) & 0xff);
         assert.deepEqual(got, want, `track ${t.trackId} sample ${j}`);

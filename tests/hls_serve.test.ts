@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Parser } from "m3u8-parser";
-import { serveHls } from "../src/media/hls/serve_hls.ts";
+import { createHlsCache, serveHls } from "../src/media/hls/serve_hls.ts";
 import { loadSampleIndex } from "../src/media/sample_index.ts";
 import { CloseLedger, countingFile } from "./helpers/counting_file.ts";
 import { find, readBoxes, readTrafs } from "./helpers/hls_tracks.ts";
@@ -104,6 +104,22 @@ describe("serveHls on a real MP4", () => {
     await b.body?.cancel();
   });
 
+  test("from a cached package, each child query still gets its own playlist, made once per query", async () => {
+    const cache = createHlsCache();
+    const texts: string[] = [];
+    for (const q of ["t=1", "t=2", "t=1", "t=3", "t=2"]) {
+      texts.push(await (await get("media.m3u8", {}, { childQuery: q, cache })).text());
+    }
+    texts.forEach((t, i) => {
+      const q = ["t=1", "t=2", "t=1", "t=3", "t=2"][i];
+      assert.ok(t.includes(`seg-3.m4s?${q}\n`), `request ${i} names its own query ${q}`);
+      assert.equal(t.match(/\?t=\d/g)!.filter((m) => m !== `?${q}`).length, 0, `request ${i}: no other token`);
+    });
+    assert.equal(texts[0], texts[2]);
+    const seg = (q: string) => get("seg-2.m4s", {}, { childQuery: q, cache }).then(bytesOf);
+    assert.deepEqual(await seg("t=1"), await seg("t=2"), "a segment layout kept from one request serves the next");
+  });
+
   test("master: codecs, resolution and bandwidth from the file", async () => {
     const m = parse(await (await get("master.m3u8")).text());
     const attrs = m.playlists[0].attributes;
@@ -184,8 +200,8 @@ describe("a segment whose first frame is not an IDR although stss says sync", ()
     const bytes = MP4.slice();
     const index = await loadSampleIndex(countingFile(bytes), { cache: false });
     const video = index.tracks.find((t) => t.handler === "vide")!;
-    const syncs = [...Array(video.count).keys()].filter((i) => video.sync?.[i]);
-    let at = video.offsets[syncs[3]];
+    const syncs = [...Array(video.count).keys()].filter((i) => video.isSync(i));
+    let at = video.offset(syncs[3]);
     const end = at + video.sizes[syncs[3]];
     for (; at < end; at += 4 + new DataView(bytes.buffer).getUint32(at)) {
       if ((bytes[at + 4] & 0x1f) === 5) break;

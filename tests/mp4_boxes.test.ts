@@ -203,4 +203,18 @@ describe("LruCache", () => {
     c.clear();
     assert.equal(c.size, 0);
   });
+
+  test("a hit on the most recent entry keeps the order; deleting or re-adding it cannot stale it", () => {
+    const c = new LruCache<number>({ maxEntries: 2 });
+    c.set("a", 1, 1);
+    c.set("b", 2, 1);
+    for (let i = 0; i < 3; i++) c.get("b"); // already the newest
+    c.set("c", 3, 1); // evicts a, the least recent
+    assert.deepEqual([c.has("a"), c.has("b"), c.has("c")], [false, true, true]);
+    c.delete("c"); // the newest gone: b is the newest again
+    c.set("d", 4, 1);
+    c.get("b"); // b was not the newest: it moves after d
+    c.set("e", 5, 1); // evicts d
+    assert.deepEqual([c.has("b"), c.has("d"), c.has("e")], [true, false, true]);
+  });
 });

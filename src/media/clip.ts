@@ -26,7 +26,7 @@ import { loadSampleIndex, type SampleIndexCache } from "./sample_index.ts";
  * Version of the clip layout, part of every clip's ETag: bump it whenever
  * the same source and times would give different bytes.
  */
-export const CLIP_VERSION = 1;
+export const CLIP_VERSION = 2;
 
 const TRANSFORM = "clip";
 

@@ -5,18 +5,21 @@
  * mvhd/tkhd/mdhd), an `mdat` header, then spans of the original file. Pure:
  * a function of the {@linkcode SampleIndex} and the {@linkcode ClipCut}.
  *
- * Sample-indexed side tables of the source (sdtp, sbgp/sgpd, subs,
- * saiz/saio) are dropped rather than cropped, as are `udta`, `meta` and
- * `tref`: they are optional, and a wrong one is worse than none.
+ * Of the sample-indexed side tables, `sdtp` and sample groups (`sbgp` with
+ * its `sgpd`) are cropped to the kept samples (`side_tables.ts` says which
+ * are kept exactly or dropped); `subs` and `saiz`/`saio` are dropped, as are
+ * `udta`, `meta` and `tref`: they are optional, and a wrong one is worse than
+ * none.
  *
  * @module
  */
 
 import type { Piece } from "../http/derived.ts";
-import { boxLength, type BoxNode, fullNode, node, type Part, table, u32, writeBox } from "./box_writer.ts";
+import { boxLength, type BoxNode, fullNode, node, table, u32, writeBox } from "./box_writer.ts";
 import { parseBoxHeader } from "./boxes.ts";
 import type { ClipCut, TrackCut } from "./clip_select.ts";
-import type { SampleIndex, TrackIndex } from "./sample_index.ts";
+import type { SampleIndex } from "./sample_index.ts";
+import { chunkOffsets, type TrackTables, trackTables } from "./clip_tables.ts";
 
 /** The clip as pieces of a derived file, and the figures a caller may report. */
 export interface ClipLayout {
@@ -66,11 +69,12 @@ export function clipLayout(index: SampleIndex, cut: ClipCut): ClipLayout {
   const mdatHeader = payload + 8 < U32 ? 8 : 16;
   // The moov's size depends on the tables' widths, not on the offsets in them: size it with every
   // table as wide as it could need, decide each table's width, then write the offsets once.
-  const worstMoov = boxLength(moovNode(index, cut, spans, 0, () => true));
+  const tables = cut.tracks.map((t) => trackTables(t, (offset) => relocate(spans, offset)));
+  const worstMoov = boxLength(moovNode(index, cut, tables, 0, tables.map(() => true)));
   const worstStart = ftyp.length + worstMoov + mdatHeader;
-  const wide = (t: TrackCut) => worstStart + relativeEnd(t, spans) > U32;
-  const dataStart = ftyp.length + boxLength(moovNode(index, cut, spans, 0, wide)) + mdatHeader;
-  const moov = writeBox(moovNode(index, cut, spans, dataStart, wide));
+  const wide = tables.map((t) => worstStart + t.lastStart > U32);
+  const dataStart = ftyp.length + boxLength(moovNode(index, cut, tables, 0, wide)) + mdatHeader;
+  const moov = writeBox(moovNode(index, cut, tables, dataStart, wide));
   const header = new Uint8Array(mdatHeader);
   const hv = new DataView(header.buffer);
   if (mdatHeader === 8) hv.setUint32(0, payload + 8);
@@ -95,8 +99,8 @@ function mediaSpans(tracks: readonly TrackCut[]): Span[] {
     let start = Infinity;
     let end = 0;
     for (let i = first; i <= last; i++) {
-      start = Math.min(start, t.offsets[i]);
-      end = Math.max(end, t.offsets[i] + t.sizes[i]);
+      start = Math.min(start, t.offset(i));
+      end = Math.max(end, t.offset(i) + t.sizes[i]);
     }
     return { start, end, at: 0 };
   }).filter((s) => s.end > s.start).sort((a, b) => a.start - b.start);
@@ -126,30 +130,25 @@ function relocate(spans: Span[], offset: number): number {
   return spans[lo].at + offset - spans[lo].start;
 }
 
-function relativeEnd(t: TrackCut, spans: Span[]): number {
-  let end = 0;
-  for (let i = t.first; i <= t.last; i++) end = Math.max(end, relocate(spans, t.track.offsets[i]));
-  return end;
-}
-
 function moovNode(
   index: SampleIndex,
   cut: ClipCut,
-  spans: Span[],
+  tables: readonly TrackTables[],
   dataStart: number,
-  wide: (t: TrackCut) => boolean,
+  wide: readonly boolean[],
 ): BoxNode {
   return node(
     "moov",
     withDuration(index.mvhd, cut.movieDuration, { v0: 16, v1: 24 }),
-    ...cut.tracks.map((t) => trakNode(t, spans, dataStart, wide(t))),
+    ...cut.tracks.map((t, k) => trakNode(t, tables[k], dataStart, wide[k])),
   );
 }
 
-function trakNode(cut: TrackCut, spans: Span[], dataStart: number, wide: boolean): BoxNode {
+function trakNode(cut: TrackCut, tables: TrackTables, dataStart: number, wide: boolean): BoxNode {
   const t = cut.track;
   const boxes = t.boxes;
-  const mediaDuration = t.dts[cut.last + 1] - t.dts[cut.first];
+  const mediaDuration = t.dts(cut.last + 1) - t.dts(cut.first);
+  const stbl = node("stbl", ...tables.parts, chunkOffsets(tables, dataStart, wide), ...tables.side);
   return node(
     "trak",
     withDuration(boxes.tkhd, cut.emptyDuration + cut.editDuration, { v0: 20, v1: 28 }),
@@ -158,7 +157,7 @@ function trakNode(cut: TrackCut, spans: Span[], dataStart: number, wide: boolean
       "mdia",
       withDuration(boxes.mdhd, mediaDuration, { v0: 16, v1: 24 }),
       boxes.hdlr,
-      node("minf", boxes.mediaHeader, boxes.dinf ?? SELF_DINF, sampleTables(cut, spans, dataStart, wide)),
+      node("minf", boxes.mediaHeader, boxes.dinf ?? SELF_DINF, stbl),
     ),
   );
 }
@@ -203,102 +202,4 @@ function editList(cut: TrackCut): BoxNode {
       }),
     ),
   );
-}
-
-function sampleTables(cut: TrackCut, spans: Span[], dataStart: number, wide: boolean): BoxNode {
-  const t = cut.track;
-  const { first, last } = cut;
-  const n = last - first + 1;
-  const parts: Part[] = [t.boxes.stsd, stts(t, first, n)];
-  const ctts = compositionOffsets(t, first, n);
-  if (ctts) parts.push(ctts);
-  if (t.sync !== undefined) parts.push(syncSamples(t.sync, first, n));
-  // Chunks: runs of samples that follow each other in the source (and so in the clip).
-  const chunkStarts: number[] = [];
-  for (let i = first; i <= last; i++) {
-    if (i === first || t.offsets[i] !== t.offsets[i - 1] + t.sizes[i - 1]) chunkStarts.push(i);
-  }
-  parts.push(chunkTable(t, chunkStarts, last));
-  parts.push(sampleSizes(t, first, n));
-  const offsets = chunkStarts.map((i) => dataStart + relocate(spans, t.offsets[i]));
-  parts.push(
-    wide
-      ? fullNode("co64", 0, 0, table(offsets.length, 8, (v, at, i) => v.setBigUint64(at, BigInt(offsets[i]))))
-      : fullNode("stco", 0, 0, table(offsets.length, 4, (v, at, i) => v.setUint32(at, offsets[i]))),
-  );
-  return node("stbl", ...parts);
-}
-
-/** Run-length decode deltas. */
-function stts(t: TrackIndex, first: number, n: number): BoxNode {
-  const runs: number[] = [];
-  for (let i = first; i < first + n; i++) {
-    const d = t.dts[i + 1] - t.dts[i];
-    if (runs.length > 0 && runs[runs.length - 1] === d) runs[runs.length - 2]++;
-    else runs.push(1, d);
-  }
-  return fullNode(
-    "stts",
-    0,
-    0,
-    table(runs.length / 2, 8, (v, at, i) => {
-      v.setUint32(at, runs[2 * i]);
-      v.setUint32(at + 4, runs[2 * i + 1]);
-    }),
-  );
-}
-
-/** Run-length composition offsets; none when all are 0; version 1 when one is negative. */
-function compositionOffsets(t: TrackIndex, first: number, n: number): BoxNode | undefined {
-  const runs: number[] = [];
-  let any = false;
-  let negative = false;
-  for (let i = first; i < first + n; i++) {
-    const c = t.cts[i];
-    any ||= c !== 0;
-    negative ||= c < 0;
-    if (runs.length > 0 && runs[runs.length - 1] === c) runs[runs.length - 2]++;
-    else runs.push(1, c);
-  }
-  if (!any) return undefined;
-  return fullNode(
-    "ctts",
-    negative ? 1 : 0,
-    0,
-    table(runs.length / 2, 8, (v, at, i) => {
-      v.setUint32(at, runs[2 * i]);
-      v.setInt32(at + 4, runs[2 * i + 1]);
-    }),
-  );
-}
-
-function syncSamples(sync: Uint8Array, first: number, n: number): BoxNode {
-  const numbers: number[] = [];
-  for (let i = 0; i < n; i++) if (sync[first + i] === 1) numbers.push(i + 1);
-  return fullNode("stss", 0, 0, table(numbers.length, 4, (v, at, i) => v.setUint32(at, numbers[i])));
-}
-
-function chunkTable(t: TrackIndex, chunkStarts: number[], last: number): BoxNode {
-  const runs: [number, number][] = []; // [first chunk (1-based), samples per chunk]
-  for (let c = 0; c < chunkStarts.length; c++) {
-    const perChunk = (c + 1 < chunkStarts.length ? chunkStarts[c + 1] : last + 1) - chunkStarts[c];
-    if (runs.length === 0 || runs[runs.length - 1][1] !== perChunk) runs.push([c + 1, perChunk]);
-  }
-  return fullNode(
-    "stsc",
-    0,
-    0,
-    table(runs.length, 12, (v, at, i) => {
-      v.setUint32(at, runs[i][0]);
-      v.setUint32(at + 4, runs[i][1]);
-      v.setUint32(at + 8, t.descriptionIndex);
-    }),
-  );
-}
-
-function sampleSizes(t: TrackIndex, first: number, n: number): BoxNode {
-  let constant = n > 0 ? t.sizes[first] : 0;
-  for (let i = first; i < first + n && constant !== 0; i++) if (t.sizes[i] !== constant) constant = 0;
-  if (constant !== 0) return fullNode("stsz", 0, 0, u32(constant), u32(n));
-  return fullNode("stsz", 0, 0, u32(0), table(n, 4, (v, at, i) => v.setUint32(at, t.sizes[first + i])));
 }

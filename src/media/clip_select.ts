@@ -125,7 +125,7 @@ export function selectClip(
     if (shown < 0) continue;
     // An AAC (or any MDCT) frame decodes right only after the one before it: keep that one as a
     // pre-roll the edit list hides, as encoders do with their priming frame.
-    const first = t.sync === undefined && t.handler === "soun" && shown > 0 ? shown - 1 : shown;
+    const first = !t.hasSyncTable && t.handler === "soun" && shown > 0 ? shown - 1 : shown;
     const last = t === ref ? refLast : lastBefore(t, mts, shown, trackEnd);
     if (last < first) continue; // starts after the clip ends: dropped
     const cut = editFor(t, mts, first, last, t0, trackEnd);
@@ -139,7 +139,7 @@ export function selectClip(
 
 /** The edit list that shows clip time 0 at source time `t0`, up to `trackEnd`. */
 function editFor(t: TrackIndex, mts: number, first: number, last: number, t0: number, trackEnd: number): TrackCut {
-  const base = t.dts[first];
+  const base = t.dts(first);
   // The new media timeline starts at the first kept sample's decode time; m0 is the media
   // time (ticks) on it that the source shows at t0. The source's own hidden lead (its
   // media_time) stays hidden when the clip starts before it.
@@ -159,11 +159,11 @@ function mediaToSource(t: TrackIndex, mts: number, m: number): number {
 
 /** Presentation time of sample `i` on the source's timeline, in seconds. */
 function pt(t: TrackIndex, mts: number, i: number): number {
-  return mediaToSource(t, mts, t.dts[i] + t.cts[i]);
+  return mediaToSource(t, mts, t.dts(i) + t.cts(i));
 }
 
 function decodeTimeOf(t: TrackIndex, mts: number, i: number): number {
-  return mediaToSource(t, mts, t.dts[i]);
+  return mediaToSource(t, mts, t.dts(i));
 }
 
 /** Where the source starts showing the track (after its empty edit). */
@@ -174,38 +174,67 @@ function shownFrom(t: TrackIndex, mts: number): number {
 /** Where the source stops showing the track: its media edit's end, or its media's end. */
 function sourceEnd(t: TrackIndex, mts: number): number {
   if (t.edit.duration > 0) return (t.edit.emptyDuration + t.edit.duration) / mts;
-  return mediaToSource(t, mts, t.dts[t.count]);
-}
-
-function isSync(t: TrackIndex, i: number): boolean {
-  return t.sync === undefined || t.sync[i] === 1;
+  return mediaToSource(t, mts, t.dts(t.count));
 }
 
 /**
  * The last sync sample shown at or before `time` (a sample shown earlier
  * still covers `time` until the next one), else the first sync sample; -1
  * when there is none.
+ *
+ * Decode times never decrease and a sample is shown between `dts + ctsMin`
+ * and `dts + ctsMax`, so only samples decoded by `time − ctsMin` can qualify,
+ * and the scan back from there stops once no earlier one can beat the best:
+ * a few GOPs are read, not the whole track.
  */
 function startSample(t: TrackIndex, mts: number, time: number): number {
   let best = -1;
   let bestTime = -Infinity;
-  let firstSync = -1;
-  for (let i = 0; i < t.count; i++) {
-    if (!isSync(t, i)) continue;
-    if (firstSync < 0) firstSync = i;
+  for (let i = lastShownFrom(t, mts, time + EPS); i >= 0; i--) {
+    if (best >= 0 && mediaToSource(t, mts, t.dts(i) + t.ctsMax) < bestTime) break;
+    if (!t.isSync(i)) continue;
     const p = pt(t, mts, i);
-    if (p <= time + EPS && p >= bestTime) {
+    // Strictly later wins: scanning backwards, the later sample of a tie is already kept.
+    if (p <= time + EPS && p > bestTime) {
       best = i;
       bestTime = p;
     }
   }
-  return best >= 0 ? best : firstSync;
+  if (best >= 0) return best;
+  for (let i = 0; i < t.count; i++) if (t.isSync(i)) return i;
+  return -1;
 }
 
-/** The last sample (decode order, from `from`) shown before `time`. */
+/** The last sample that may be shown at or before `time` (shown no earlier than `dts + ctsMin`); -1 for none. */
+function lastShownFrom(t: TrackIndex, mts: number, time: number): number {
+  let lo = -1;
+  let hi = t.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (mediaToSource(t, mts, t.dts(mid) + t.ctsMin) <= time) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * The last sample (decode order, from `from`) shown before `time`. Every
+ * sample shown by `dts + ctsMax < time` is, so the scan starts at the last of
+ * those (a binary search) and stops where no later one can be: a few GOPs.
+ */
 function lastBefore(t: TrackIndex, mts: number, from: number, time: number): number {
-  let last = from - 1;
-  for (let i = from; i < t.count; i++) if (pt(t, mts, i) < time - EPS) last = i;
+  let lo = from - 1;
+  let hi = t.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (mediaToSource(t, mts, t.dts(mid) + t.ctsMax) < time - EPS) lo = mid;
+    else hi = mid - 1;
+  }
+  let last = lo;
+  for (let i = Math.max(from, lo + 1); i < t.count; i++) {
+    if (mediaToSource(t, mts, t.dts(i) + t.ctsMin) >= time - EPS) break;
+    if (pt(t, mts, i) < time - EPS) last = i;
+  }
   return last;
 }
 

@@ -35,6 +35,8 @@ export class LruCache<V> {
   readonly maxEntries: number;
   #map = new Map<string, { value: V; bytes: number }>();
   #bytes = 0;
+  /** The most recently used key (the Map's last). */
+  #newest: string | undefined;
 
   /** Creates an empty cache. */
   constructor(options: LruCacheOptions = {}) {
@@ -56,8 +58,12 @@ export class LruCache<V> {
   get(key: string): V | undefined {
     const entry = this.#map.get(key);
     if (entry === undefined) return undefined;
-    this.#map.delete(key);
-    this.#map.set(key, entry);
+    // A hot entry is asked for again and again: already the most recent, it stays where it is.
+    if (key !== this.#newest) {
+      this.#map.delete(key);
+      this.#map.set(key, entry);
+      this.#newest = key;
+    }
     return entry.value;
   }
 
@@ -71,6 +77,7 @@ export class LruCache<V> {
     this.delete(key);
     if (!(bytes >= 0) || bytes > this.maxBytes || this.maxEntries < 1) return false;
     this.#map.set(key, { value, bytes });
+    this.#newest = key;
     this.#bytes += bytes;
     for (const [k, e] of this.#map) {
       if (this.#bytes <= this.maxBytes && this.#map.size <= this.maxEntries) break;
@@ -86,6 +93,7 @@ export class LruCache<V> {
     if (entry === undefined) return false;
     this.#map.delete(key);
     this.#bytes -= entry.bytes;
+    if (key === this.#newest) this.#newest = undefined;
     return true;
   }
 
@@ -93,5 +101,6 @@ export class LruCache<V> {
   clear(): void {
     this.#map.clear();
     this.#bytes = 0;
+    this.#newest = undefined;
   }
 }

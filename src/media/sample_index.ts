@@ -11,8 +11,8 @@
  * Loading ({@linkcode loadSampleIndex}) finds the `moov` with the box reader
  * and caches one index per file version in a byte-budgeted LRU.
  *
- * The index holds 25 bytes per sample (offset 8, size 4, decode time 8,
- * composition offset 4, sync flag 1), plus the boxes copied verbatim.
+ * The index holds about 8.4 bytes per sample for video with B-frames and
+ * 4.3 for audio (see `sample_columns.ts`), plus the boxes copied verbatim.
  *
  * @module
  */
@@ -30,6 +30,8 @@ import {
 import { cacheKey } from "./cache_key.ts";
 import { checkSelfContained } from "./dref.ts";
 import { LruCache } from "./lru.ts";
+import { readSideTables, type SideTables } from "./side_tables.ts";
+import { SampleColumns } from "./sample_columns.ts";
 import {
   fullBox,
   type NormalizedEdit,
@@ -45,26 +47,19 @@ import {
 
 export { UnsupportedMp4Error };
 
-/** One track of a {@linkcode SampleIndex}. Times are in the track's media timescale unless said otherwise. */
-export interface TrackIndex {
+/**
+ * One track of a {@linkcode SampleIndex}: its samples (the compact columns
+ * of {@linkcode SampleColumns}: `offset(i)`, `sizes[i]`, `dts(i)`, `cts(i)`,
+ * `isSync(i)`) and what a rebuilt track needs besides. Times are in the
+ * track's media timescale unless said otherwise.
+ */
+export interface TrackIndex extends SampleColumns {
   /** `tkhd` track_ID. */
   readonly id: number;
   /** `hdlr` handler_type: `vide`, `soun`, `subt`, `text`, ... */
   readonly handler: string;
   /** `mdhd` timescale (ticks per second). */
   readonly timescale: number;
-  /** Number of samples. */
-  readonly count: number;
-  /** Absolute file offset of each sample. */
-  readonly offsets: Float64Array;
-  /** Size of each sample in bytes. */
-  readonly sizes: Uint32Array;
-  /** Decode time of each sample; `count + 1` values, the last the end of the last sample. */
-  readonly dts: Float64Array;
-  /** Composition offset of each sample (0 without `ctts`; negative allowed). */
-  readonly cts: Int32Array;
-  /** 1 for a sync sample; `undefined` when there is no `stss` (every sample is a sync sample). */
-  readonly sync: Uint8Array | undefined;
   /**
    * The normalized edit list: a leading empty edit (movie timescale), where
    * the media starts being shown (media timescale), and the media edit's
@@ -79,6 +74,8 @@ export interface TrackIndex {
   readonly language: string;
   /** The `stsd` entry (1-based) every sample uses. */
   readonly descriptionIndex: number;
+  /** The sample-indexed side tables a clip crops (`sdtp`, sample groups). */
+  readonly side: SideTables;
   /** Boxes a rebuilt track copies verbatim (whole boxes, header included). */
   readonly boxes: {
     readonly tkhd: Uint8Array;
@@ -120,8 +117,8 @@ export interface ParseSampleIndexOptions {
 }
 
 /**
- * Most samples an index holds by default, over all tracks: 2^23 (about
- * 200 MiB at 25 bytes each). A 2-hour film has about half a million; more
+ * Most samples an index holds by default, over all tracks: 2^23 (at most
+ * about 70 MiB at 8.4 bytes each). A 2-hour film has about half a million; more
  * than this is a hostile header or a file no clip or playlist should be cut
  * from on request.
  */
@@ -133,6 +130,7 @@ const FRAGMENTED: Record<string, string> = {
   mfra: "fragmented file (mfra)",
 };
 const MEDIA_HEADERS = new Set(["vmhd", "smhd", "sthd", "nmhd", "hmhd", "gmhd"]);
+const SAMPLE_GROUP_BOXES = new Set(["sbgp", "sgpd"]);
 /** Fixed overhead counted per track and per index besides the arrays and boxes. */
 const OVERHEAD = 256;
 
@@ -156,7 +154,7 @@ export function parseSampleIndex(moov: Uint8Array, options: ParseSampleIndexOpti
   const root = parseBoxHeader(moov, 0, moov.length, true);
   if (root.type !== "moov") throw new Mp4FormatError("not a moov box");
   const view = new DataView(moov.buffer, moov.byteOffset, moov.byteLength);
-  const { one, traks } = children(moov, root, new Set(["trak"]));
+  const { one, many: traks } = children(moov, root, new Set(["trak"]));
   const mvhd = need(one, "mvhd", "moov");
   const movie = readMovieHeader(view, mvhd);
   let budget = options.maxSamples ?? MAX_SAMPLES;
@@ -182,25 +180,24 @@ export function parseSampleIndex(moov: Uint8Array, options: ParseSampleIndexOpti
 }
 
 function trackBytes(t: TrackIndex): number {
-  let n = OVERHEAD + t.offsets.byteLength + t.sizes.byteLength + t.dts.byteLength + t.cts.byteLength;
-  n += t.sync?.byteLength ?? 0;
+  let n = OVERHEAD + t.bytes + t.side.bytes;
   for (const b of Object.values(t.boxes)) n += b?.byteLength ?? 0;
   return n;
 }
 
-/** The children of `box`: each type at most once (except those in `many`, listed in order). */
+/** The children of `box`: each type at most once (except those in `several`, listed in order in `many`). */
 function children(
   bytes: Uint8Array,
   box: BoxHeader,
-  many: Set<string> = new Set(),
-): { one: Map<string, BoxHeader>; traks: BoxHeader[] } {
+  several: Set<string> = new Set(),
+): { one: Map<string, BoxHeader>; many: BoxHeader[] } {
   const one = new Map<string, BoxHeader>();
-  const traks: BoxHeader[] = [];
+  const many: BoxHeader[] = [];
   for (const child of childBoxes(bytes, box.start + box.headerSize, box.start + box.size)) {
     const fragmented = FRAGMENTED[child.type];
     if (fragmented) throw new UnsupportedMp4Error(fragmented);
-    if (many.has(child.type)) {
-      traks.push(child);
+    if (several.has(child.type)) {
+      many.push(child);
       continue;
     }
     // Two of one box leave a reader to pick one: nginx's CVE-2022-41741/41742 came from that.
@@ -210,7 +207,7 @@ function children(
     }
     one.set(child.type, child);
   }
-  return { one, traks };
+  return { one, many };
 }
 
 function need(map: Map<string, BoxHeader>, type: string, parent: string): BoxHeader {
@@ -250,7 +247,8 @@ function readTrack(
   const mediaHeader = minf.get(headers[0])!;
   const dinf = minf.get("dinf");
   if (dinf !== undefined) checkDinf(bytes, view, dinf);
-  const stbl = children(bytes, need(minf, "stbl", "minf")).one;
+  // A track may hold a sample group of each of several types (AAC `roll`, open-GOP `rap `, ...).
+  const { one: stbl, many: groupBoxes } = children(bytes, need(minf, "stbl", "minf"), SAMPLE_GROUP_BOXES);
   const stsd = need(stbl, "stsd", "stbl");
   const sizesBox = oneOf(stbl, "stsz", "stz2");
   const chunkBox = oneOf(stbl, "stco", "co64");
@@ -265,27 +263,23 @@ function readTrack(
 
   const sizes = readSampleSizes(view, sizesBox, limits);
   const count = sizes.length;
-  const dts = readDecodeTimes(view, need(stbl, "stts", "stbl"), count);
-  const cts = readCompositionOffsets(view, stbl.get("ctts"), count);
-  const sync = readSyncSamples(view, stbl.get("stss"), count);
-  const chunks = readChunkOffsets(view, chunkBox, limits.fileSize);
-  const placed = placeSamples(view, need(stbl, "stsc", "stbl"), chunks, sizes, {
+  const runs = readDecodeTimes(view, need(stbl, "stts", "stbl"), count);
+  const composition = readCompositionOffsets(view, stbl.get("ctts"), count);
+  const syncBits = readSyncSamples(view, stbl.get("stss"), count);
+  const chunkOffsets = readChunkOffsets(view, chunkBox, limits.fileSize);
+  const placed = placeSamples(view, need(stbl, "stsc", "stbl"), chunkOffsets, sizes, {
     fileSize: limits.fileSize,
     descriptions,
   });
   const edts = t.get("edts");
   const edit = readEditList(view, edts === undefined ? undefined : children(bytes, edts).one.get("elst"));
-  return {
+  const columns = new SampleColumns({ sizes, chunkOffsets, ...placed, ...runs, ...composition, syncBits });
+  return Object.assign(columns, {
     id: head.id,
     handler: fourcc(bytes, hd.at + 4),
     timescale: media.timescale,
-    count,
-    offsets: placed.offsets,
-    sizes,
-    dts,
-    cts,
-    sync,
     edit,
+    side: readSideTables(bytes, view, stbl, groupBoxes, count),
     width: head.width,
     height: head.height,
     language: media.language,
@@ -298,7 +292,7 @@ function readTrack(
       dinf: dinf === undefined ? undefined : copy(bytes, dinf),
       stsd: copy(bytes, stsd),
     },
-  };
+  });
 }
 
 function oneOf(map: Map<string, BoxHeader>, a: string, b: string): BoxHeader {

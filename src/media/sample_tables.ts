@@ -16,6 +16,7 @@
  */
 
 import { type BoxHeader, Mp4FormatError } from "./boxes.ts";
+import { CHECKPOINT, type ColumnsInit, RunBuilder } from "./sample_columns.ts";
 
 /**
  * The MP4 is well formed enough to read but is one the sample index refuses
@@ -101,13 +102,17 @@ export function readSampleSizes(
 }
 
 /**
- * Decode times from `stts`: `count + 1` values, the last the end of the
- * last sample. The entries must cover exactly `count` samples.
+ * Decode times from `stts`, as runs of equal durations. The entries must
+ * cover exactly `count` samples and the track's end must be a safe integer.
  */
-export function readDecodeTimes(view: DataView, box: BoxHeader, count: number): Float64Array {
+export function readDecodeTimes(
+  view: DataView,
+  box: BoxHeader,
+  count: number,
+): Pick<ColumnsInit, "runFirst" | "runStart" | "runDelta"> {
   const f = fullBox(view, box);
   const entries = entryCount(view, "stts", f.at, f.end, 8);
-  const dts = new Float64Array(count + 1);
+  const runs = new RunBuilder();
   let i = 0;
   let t = 0;
   for (let e = 0; e < entries; e++) {
@@ -115,52 +120,66 @@ export function readDecodeTimes(view: DataView, box: BoxHeader, count: number): 
     const n = view.getUint32(at);
     const delta = view.getUint32(at + 4);
     if (n > count - i) throw new UnsupportedMp4Error("stts describes more samples than stsz");
-    for (let k = 0; k < n; k++) {
-      dts[i++] = t;
-      t += delta;
-    }
+    runs.add(n, delta);
+    i += n;
+    t += n * delta;
   }
   if (i !== count) throw new UnsupportedMp4Error(`stts describes ${i} samples, stsz ${count}`);
   if (!Number.isSafeInteger(t)) throw new UnsupportedMp4Error("stts: track duration too large");
-  dts[count] = t;
-  return dts;
+  return runs.finish(count);
 }
 
-/** Composition offsets from `ctts` (version 0 or 1, read as signed as ffmpeg does); all zero without one. */
-export function readCompositionOffsets(view: DataView, box: BoxHeader | undefined, count: number): Int32Array {
-  const cts = new Int32Array(count);
-  if (box === undefined) return cts;
+/**
+ * Composition offsets from `ctts` (version 0 or 1, read as signed as ffmpeg
+ * does); `undefined` without one or when every offset is 0.
+ */
+export function readCompositionOffsets(
+  view: DataView,
+  box: BoxHeader | undefined,
+  count: number,
+): Pick<ColumnsInit, "cts" | "ctsMin" | "ctsMax"> {
+  if (box === undefined) return { cts: undefined, ctsMin: 0, ctsMax: 0 };
   const f = fullBox(view, box);
   if (f.version > 1) throw new UnsupportedMp4Error(`ctts version ${f.version}`);
   const entries = entryCount(view, "ctts", f.at, f.end, 8);
+  const cts = new Int32Array(count);
   let i = 0;
+  let ctsMin = 0;
+  let ctsMax = 0;
   for (let e = 0; e < entries; e++) {
     const at = f.at + 4 + 8 * e;
     const n = view.getUint32(at);
     const offset = view.getInt32(at + 4);
     if (n > count - i) throw new UnsupportedMp4Error("ctts describes more samples than stsz");
-    cts.fill(offset, i, i + n);
+    if (n === 0) continue;
+    if (i === 0 || offset < ctsMin) ctsMin = offset;
+    if (i === 0 || offset > ctsMax) ctsMax = offset;
+    if (n === 1) cts[i] = offset;
+    else cts.fill(offset, i, i + n);
     i += n;
   }
   if (i !== count) throw new UnsupportedMp4Error(`ctts describes ${i} samples, stsz ${count}`);
-  return cts;
+  return ctsMin === 0 && ctsMax === 0 ? { cts: undefined, ctsMin, ctsMax } : { cts, ctsMin, ctsMax };
 }
 
-/** Sync samples from `stss`: 1-based numbers, strictly increasing, none past the count. */
-export function readSyncSamples(view: DataView, box: BoxHeader | undefined, count: number): Uint8Array | undefined {
+/**
+ * Sync samples from `stss` (1-based numbers, strictly increasing, none past
+ * the count) as a bitset; `undefined` without one (every sample is a sync sample).
+ */
+export function readSyncSamples(view: DataView, box: BoxHeader | undefined, count: number): Uint32Array | undefined {
   if (box === undefined) return undefined;
   const f = fullBox(view, box);
   const entries = entryCount(view, "stss", f.at, f.end, 4);
-  const sync = new Uint8Array(count);
+  const bits = new Uint32Array(Math.ceil(count / 32));
   let last = 0;
   for (let e = 0; e < entries; e++) {
     const n = view.getUint32(f.at + 4 + 4 * e);
     if (n <= last) throw new UnsupportedMp4Error(n === 0 ? "stss: sample number 0" : "stss: not increasing");
     if (n > count) throw new UnsupportedMp4Error(`stss: sample ${n} past the ${count} samples`);
-    sync[n - 1] = 1;
+    bits[(n - 1) >>> 5] |= 1 << ((n - 1) & 31);
     last = n;
   }
-  return sync;
+  return bits;
 }
 
 /** Chunk offsets from `stco` or `co64`, each inside the file. */
@@ -178,18 +197,18 @@ export function readChunkOffsets(view: DataView, box: BoxHeader, fileSize: numbe
   return offsets;
 }
 
-/** What {@linkcode placeSamples} found besides the offsets. */
-export interface Placement {
-  readonly offsets: Float64Array;
+/** What {@linkcode placeSamples} found: where each chunk's samples start, and the checkpoints. */
+export interface Placement extends Pick<ColumnsInit, "chunkFirst" | "checkpoints"> {
   /** The `stsd` entry every sample uses (1-based). */
   readonly descriptionIndex: number;
 }
 
 /**
- * Absolute offset of every sample from `stsc`, the chunk offsets and the
- * sizes. `first_chunk` must start at 1 and increase, the runs must place
- * exactly `sizes.length` samples, one sample description must serve every
- * chunk, and every sample must end inside the file.
+ * Places every sample from `stsc`, the chunk offsets and the sizes.
+ * `first_chunk` must start at 1 and increase, the runs must place exactly
+ * `sizes.length` samples, one sample description must serve every chunk,
+ * and every sample must end inside the file. Long on purpose: one pass over
+ * the samples checks them and records the checkpoints.
  */
 export function placeSamples(
   view: DataView,
@@ -201,10 +220,11 @@ export function placeSamples(
   const f = fullBox(view, stsc);
   const entries = entryCount(view, "stsc", f.at, f.end, 12);
   const count = sizes.length;
-  const offsets = new Float64Array(count);
+  const chunkFirst = new Uint32Array(chunks.length + 1);
+  const checkpoints = new Float64Array(Math.ceil(count / CHECKPOINT));
   if (entries === 0) {
     if (count > 0) throw new UnsupportedMp4Error("stsc is empty but the track has samples");
-    return { offsets, descriptionIndex: 1 };
+    return { chunkFirst, checkpoints, descriptionIndex: 1 };
   }
   let sample = 0;
   let descriptionIndex = 0;
@@ -226,16 +246,18 @@ export function placeSamples(
     const lastChunk = Math.min(next - 1, chunks.length);
     for (let c = first; c <= lastChunk; c++) {
       if (perChunk > count - sample) throw new UnsupportedMp4Error("stsc places more samples than stsz has");
+      chunkFirst[c - 1] = sample;
       let pos = chunks[c - 1];
       for (let k = 0; k < perChunk; k++, sample++) {
-        offsets[sample] = pos;
+        if (sample % CHECKPOINT === 0) checkpoints[sample / CHECKPOINT] = pos;
         pos += sizes[sample];
-        if (pos > limits.fileSize) throw new UnsupportedMp4Error(`sample ${sample + 1} runs past the end of the file`);
       }
+      if (pos > limits.fileSize) throw new UnsupportedMp4Error(`chunk ${c} runs past the end of the file`);
     }
   }
   if (sample !== count) throw new UnsupportedMp4Error(`stsc places ${sample} samples, stsz has ${count}`);
-  return { offsets, descriptionIndex };
+  chunkFirst[chunks.length] = count;
+  return { chunkFirst, checkpoints, descriptionIndex };
 }
 
 /** A track's edit list reduced to what the index honours: one optional leading empty edit, one media edit. */

@@ -2,6 +2,7 @@
 // no code with src/media/hls/, so the writers are checked against an
 // independent reading of their output.
 import type { HlsTrack } from "../../src/media/hls/track.ts";
+import { SampleColumns } from "../../src/media/sample_columns.ts";
 import { ascii, box, concat, fullBox, u32 } from "./mp4_build.ts";
 
 export interface TrackSpec {
@@ -64,23 +65,13 @@ export function makeTrack(spec: TrackSpec): HlsTrack {
     offsets[i] = spec.offsets?.[i] ?? at;
     at = offsets[i] + sizes[i];
   }
-  let sync: Uint8Array | undefined;
-  if (spec.sync) {
-    sync = new Uint8Array(count);
-    for (const i of spec.sync) sync[i] = 1;
-  }
   const handler = spec.handler ?? "vide";
   const id = spec.id ?? 1;
-  return {
+  const columns = SampleColumns.fromArrays({ offsets, sizes, dts, cts: spec.cts, sync: spec.sync });
+  return Object.assign(columns, {
     id,
     handler,
     timescale: spec.timescale ?? 12800,
-    count,
-    offsets,
-    sizes,
-    dts,
-    cts: Int32Array.from(spec.cts ?? spec.durations.map(() => 0)),
-    sync,
     edit: { emptyDuration: spec.emptyDuration ?? 0, mediaTime: spec.mediaTime ?? 0, duration: spec.editDuration ?? 0 },
     width: handler === "vide" ? 640 : 0,
     height: handler === "vide" ? 360 : 0,
@@ -93,7 +84,7 @@ export function makeTrack(spec: TrackSpec): HlsTrack {
       dinf: undefined,
       stsd: spec.stsd ?? (handler === "vide" ? avcStsd() : aacStsd()),
     },
-  };
+  });
 }
 
 export const MVHD = fullBox("mvhd", 0, 0, u32(0), u32(0), u32(1000), u32(10000), new Uint8Array(80));

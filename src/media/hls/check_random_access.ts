@@ -43,7 +43,7 @@ export async function segmentStartProblem(
   let at = 0;
   for (let n = 0; n < MAX_READS && at < size; n++) {
     const window = new Uint8Array(Math.min(WINDOW, size - at));
-    const got = await readFully(file, window, track.offsets[i] + at);
+    const got = await readFully(file, window, track.offset(i) + at);
     const start = sampleStartsAt(framing, window.subarray(0, got), at, size);
     if ("random" in start) return start.random ? undefined : `${where} starts with ${start.what}, not a keyframe`;
     if (start.next <= at && got < window.length) return `${where} runs past the end of the file`;

@@ -73,7 +73,7 @@ function representation(pkg: HlsPackage, r: Rendition, ri: number, t: HlsTrack, 
   const durations: number[] = [];
   for (let s = 0; s < n; s++) {
     sizes.push(segmentSize([{ track: t, from: starts[s], to: starts[s + 1] }]));
-    durations.push(t.dts[starts[s + 1]] - t.dts[starts[s]]);
+    durations.push(t.dts(starts[s + 1]) - t.dts(starts[s]));
   }
   const attrs = [
     `id="${ri}-${t.id}"`,
@@ -87,7 +87,7 @@ function representation(pkg: HlsPackage, r: Rendition, ri: number, t: HlsTrack, 
     attrs.push(`audioSamplingRate="${t.timescale}"`);
   }
   const timeline = runs(durations).map(({ d, r: repeat }, i) =>
-    `<S${i === 0 ? ` t="${t.dts[starts[0]] + shift}"` : ""} d="${d}"${repeat > 0 ? ` r="${repeat}"` : ""}/>`
+    `<S${i === 0 ? ` t="${t.dts(starts[0]) + shift}"` : ""} d="${d}"${repeat > 0 ? ` r="${repeat}"` : ""}/>`
   ).join("");
   return `   <Representation ${attrs.join(" ")}>
     <SegmentTemplate timescale="${t.timescale}" initialization="${xml(uris.init(ri, t.id))}" media="${

@@ -9,7 +9,7 @@
  */
 
 import { parseBoxHeader } from "../boxes.ts";
-import { box, concatBytes, fullBox } from "./bytes.ts";
+import { box, concatBytes, fullBox } from "../box_writer.ts";
 import type { HlsTrack } from "./track.ts";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));

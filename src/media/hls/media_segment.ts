@@ -9,7 +9,7 @@
  */
 
 import type { Piece } from "../../http/derived.ts";
-import { box, fullBox } from "./bytes.ts";
+import { box, fullBox } from "../box_writer.ts";
 import { compositionOffset, decodeShift, type HlsTrack, isSync, sampleDuration } from "./track.ts";
 
 /** tfhd flag: offsets are from the start of the moof (CMAF), and no base-data-offset is written. */
@@ -103,7 +103,7 @@ export function mediaSegment(runs: readonly TrackRun[], sequence: number, movieT
       view.setUint32(at + 8, isSync(track, i) ? SYNC_FLAGS : NON_SYNC_FLAGS);
       view.setInt32(at + 12, compositionOffset(track, i));
       // Samples stored back to back in the source become one span.
-      const offset = track.offsets[i];
+      const offset = track.offset(i);
       if (offset === spanEnd) {
         spanEnd += size;
       } else {
@@ -114,7 +114,7 @@ export function mediaSegment(runs: readonly TrackRun[], sequence: number, movieT
       bytes += size;
     }
     if (spanEnd > spanStart) spans.push({ offset: spanStart, length: spanEnd - spanStart });
-    const baseTime = track.dts[from] + decodeShift(track, movieTimescale);
+    const baseTime = track.dts(from) + decodeShift(track, movieTimescale);
     trafs.push(box(
       "traf",
       fullBox("tfhd", 0, DEFAULT_BASE_IS_MOOF, { u32: track.id }),

@@ -117,7 +117,7 @@ export function buildPackage(
       averageBandwidth: 8 * segmentSizes.reduce((a, b) => a + b, 0) /
         Math.max(times[times.length - 1] - times[0], 1e-3),
       resolution: video && video.width > 0 ? { width: video.width, height: video.height } : undefined,
-      frameRate: video ? video.count * video.timescale / Math.max(video.dts[video.count] - video.dts[0], 1) : undefined,
+      frameRate: video ? video.count * video.timescale / Math.max(video.dts(video.count) - video.dts(0), 1) : undefined,
     };
   });
   return { times, durations, renditions: out, target, bytes };

@@ -11,7 +11,7 @@
 
 import { defaultETag } from "../../http/conditional.ts";
 import { derivedETag, derivedFile, type Piece } from "../../http/derived.ts";
-import { type FileLike, fromBytes } from "../../http/file_like.ts";
+import type { FileLike } from "../../http/file_like.ts";
 import { handleVideo, type HandleVideoOptions } from "../../http/handler.ts";
 import { Mp4FormatError } from "../boxes.ts";
 import { cacheKey } from "../cache_key.ts";
@@ -154,7 +154,9 @@ export async function serveHls(
       return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
     }
     const target = options.segmentDuration ?? DEFAULT_SEGMENT_SECONDS;
-    const pkg = await loadPackage(files, names, target, options);
+    // A cached package is used at once: a playlist from cache costs about what a small file does.
+    const loaded = loadPackage(files, names, target, options);
+    const pkg = loaded instanceof Promise ? await loaded : loaded;
     if (pkg instanceof Mp4FormatError) {
       await close(files);
       return text(REFUSED_STATUS, `cannot package as HLS: ${pkg.message}\n`, options);
@@ -167,7 +169,8 @@ export async function serveHls(
       subtitles: options.subtitles ?? [],
     });
     const used = answer?.sources.map((i) => files[i]) ?? [];
-    await close(files.filter((f) => !used.includes(f)));
+    const unused = files.filter((f) => !used.includes(f));
+    if (unused.length > 0) await close(unused);
     if (answer === undefined) return text(404, "not found\n", options);
     const problem = await answer.check?.(used);
     if (problem !== undefined) {
@@ -204,33 +207,41 @@ interface AnswerContext {
 function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined {
   const { pkg, names, query, version } = c;
   const all = pkg.renditions.map((_, i) => i);
-  const text = (sources: readonly number[], type: string, body: string, suffix: string): Answer => ({
-    sources,
-    type,
-    file: (files) => generated(files, encoder.encode(body), suffix),
-  });
+  // Each subtitle carries its own token (a signed page): part of what keys the kept playlist.
+  const subtitles = c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language} ${t.query}`).join("\n");
+  // A playlist is a pure function of the package, the resource and the suffix (which hashes the query and
+  // the subtitles): made once, then served from memory like any small file.
+  const text = (sources: readonly number[], type: string, body: () => string, suffix: string): Answer => {
+    // Keyed by the query itself, not its hash: a collision must never hand one viewer's token to another.
+    const key = `${sources.join(",")}\0${suffix}\0${query}\0${subtitles}`;
+    const kept = memoized(pkg, "playlist", key, () => new KeptBytes(encoder.encode(body())));
+    return { sources, type, file: (files) => generated(files, kept, suffix) };
+  };
   switch (resource.kind) {
     case "manifest": {
-      const body = dashManifest(pkg, {
-        init: (r, id) => hlsUris(names[r], query).trackInit(id),
-        media: (r, id) => hlsUris(names[r], query).trackMedia(id),
-      });
+      const body = () =>
+        dashManifest(pkg, {
+          init: (r, id) => hlsUris(names[r], query).trackInit(id),
+          media: (r, id) => hlsUris(names[r], query).trackMedia(id),
+        });
       return text(all, MPD_TYPE, body, `dash-mpd.${version}.${hash(query)}`);
     }
     case "master": {
-      const tag = hash(query + c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language} ${t.query}`).join("\n"));
-      return text(all, PLAYLIST_TYPE, master(c), `hls-master.${version}.${tag}`);
+      const tag = hash(query + subtitles);
+      return text(all, PLAYLIST_TYPE, () => master(c), `hls-master.${version}.${tag}`);
     }
     case "subtitles": {
       const track = c.subtitles[resource.track];
       if (track === undefined) return undefined;
       const uri = track.uri + (track.query === undefined ? query : querySuffix(track.query));
-      const body = subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], uri);
+      const body = () => subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], uri);
       return text([0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(uri)}`);
     }
     case "media": {
-      const uris = hlsUris(names[resource.rendition], query);
-      const body = mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
+      const body = () => {
+        const uris = hlsUris(names[resource.rendition], query);
+        return mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
+      };
       return text([resource.rendition], PLAYLIST_TYPE, body, `hls-media.${version}.${hash(query)}`);
     }
     case "init": {
@@ -238,14 +249,24 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
       return {
         sources: [resource.rendition],
         type: rendition.contentType,
-        file: (files) => generated(files, rendition.init, `hls-init.${version}`),
+        file: (files) =>
+          generated(
+            files,
+            memoized(pkg, "init", `${resource.rendition}`, () => new KeptBytes(rendition.init)),
+            `hls-init.${version}`,
+          ),
       };
     }
     case "segment": {
       const n = resource.segment;
       const rendition = pkg.renditions[resource.rendition];
       if (n >= pkg.durations.length) return undefined;
-      const layout = mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale);
+      const layout = memoized(
+        pkg,
+        "segment",
+        `${resource.rendition}\0${n}`,
+        () => mediaSegment(runsOf(rendition.tracks, rendition.starts, n), n + 1, rendition.movieTimescale),
+      );
       const answer = segmentAnswer(resource.rendition, rendition.contentType, layout, `hls-seg-${n}`, version);
       if (n < BUILD_CHECKED_SEGMENTS) return answer;
       return { ...answer, check: ([file]) => firstProblem(file, rendition.tracks, rendition.starts, n) };
@@ -268,7 +289,8 @@ function trackAnswer(
   const track = rendition.tracks[k];
   const type = track.handler === "vide" ? "video/mp4" : "audio/mp4";
   if (resource.kind === "trackInit") {
-    const init = initSegment(rendition.mvhd, [track]);
+    const key = `${resource.rendition}\0${track.id}`;
+    const init = memoized(pkg, "init", key, () => new KeptBytes(initSegment(rendition.mvhd, [track])));
     return {
       sources: [resource.rendition],
       type,
@@ -276,7 +298,12 @@ function trackAnswer(
     };
   }
   const run = [{ track, from: rendition.starts[k][n], to: rendition.starts[k][n + 1] }];
-  const layout = mediaSegment(run, n + 1, rendition.movieTimescale);
+  const layout = memoized(
+    pkg,
+    "segment",
+    `${resource.rendition}\0${n}\0${track.id}`,
+    () => mediaSegment(run, n + 1, rendition.movieTimescale),
+  );
   const answer = segmentAnswer(resource.rendition, type, layout, `dash-seg-${track.id}-${n}`, version);
   if (n < BUILD_CHECKED_SEGMENTS) return answer;
   return { ...answer, check: ([file]) => segmentStartProblem(file, track, rendition.starts[k][n]) };
@@ -336,7 +363,7 @@ function loadPackage(
   names: readonly string[],
   target: number,
   options: ServeHlsOptions,
-): Promise<HlsPackage | Mp4FormatError> {
+): HlsPackage | Mp4FormatError | Promise<HlsPackage | Mp4FormatError> {
   const build = async (): Promise<HlsPackage | Mp4FormatError> => {
     try {
       const indexes = await Promise.all(files.map((f) => loadSampleIndex(f, { cache: options.indexCache })));
@@ -361,7 +388,7 @@ function loadPackage(
   if (cache === undefined || keys.some((k) => k === undefined)) return build();
   const key = `${target}\0${names.join("\0")}\0${keys.join("\0")}`;
   const cached = cache.get(key);
-  if (cached !== undefined) return Promise.resolve(cached);
+  if (cached !== undefined) return cached;
   let pending = inflight.get(cache);
   if (pending === undefined) inflight.set(cache, pending = new Map());
   let work = pending.get(key);
@@ -378,12 +405,52 @@ function loadPackage(
 const encoder = new TextEncoder();
 
 /**
- * Generated bytes (a playlist, an init segment) standing for `sources`: an
- * ETag derived from their validators plus `suffix`, the latest
- * Last-Modified; closing it closes them all. Being bytes in memory, it keeps
- * the Blob fast path, so even Bun sends an exact Content-Length.
+ * What a package's answers keep between requests, a few of each, the
+ * oldest made first out; not counted in the cache's budget. Playlists: 8,
+ * since each distinct child query (a signed-URL token per viewer) gives
+ * different bytes (8 × a 2-hour film's 32 KiB media playlist). Init
+ * segments: 8 (renditions and DASH tracks; a few KiB each). Segment
+ * layouts: 16 (a moof is about 16 bytes a sample, some 7 KiB for 6 s of
+ * video and audio), enough for the segments viewers are on and the ranges
+ * a player asks of one segment.
  */
-function generated(sources: readonly FileLike[], bytes: Uint8Array, suffix: string): FileLike {
+const KEPT = { playlist: 8, init: 8, segment: 16 };
+const kept = new WeakMap<HlsPackage, Map<string, unknown>>();
+
+/** `make()`, or what it gave for `key` in `pkg` before; at most `KEPT[kind]` of a kind are kept. */
+function memoized<T>(pkg: HlsPackage, kind: keyof typeof KEPT, key: string, make: () => T): T {
+  let map = kept.get(pkg);
+  if (map === undefined) kept.set(pkg, map = new Map());
+  const full = `${kind}\0${key}`;
+  const found = map.get(full) as T | undefined;
+  // A hit costs one lookup: the oldest made goes first, whatever its use since.
+  if (found !== undefined) return found;
+  const value = make();
+  const prefix = `${kind}\0`;
+  let count = 0;
+  for (const k of map.keys()) if (k.startsWith(prefix)) count++;
+  for (const k of map.keys()) {
+    if (count < KEPT[kind]) break;
+    if (k.startsWith(prefix)) map.delete(k), count--;
+  }
+  map.set(full, value);
+  return value;
+}
+
+/**
+ * Generated bytes kept between requests, with the Blob a response sends them
+ * as: made once, where a Blob per request cost a copy of the playlist each time.
+ */
+class KeptBytes {
+  #blob: Blob | undefined;
+  constructor(readonly bytes: Uint8Array) {}
+  get blob(): Blob {
+    return this.#blob ??= new Blob([this.bytes as Uint8Array<ArrayBuffer>]);
+  }
+}
+
+function generated(sources: readonly FileLike[], kept: KeptBytes, suffix: string): FileLike {
+  const bytes = kept.bytes;
   const validators = sources.map(validatorOf);
   const known = validators.every((v) => v !== undefined);
   const weak = validators.some((v) => v?.startsWith("W/"));
@@ -395,13 +462,16 @@ function generated(sources: readonly FileLike[], bytes: Uint8Array, suffix: stri
   const etag = derivedETag(base, suffix);
   const times = sources.map((f) => f.lastModified).filter((m): m is number => m !== undefined && Number.isFinite(m));
   const lastModified = times.length === sources.length && times.length > 0 ? Math.max(...times) : undefined;
-  const file = fromBytes(bytes, { etag, lastModified });
   return {
-    size: file.size,
+    size: bytes.length,
     etag,
     lastModified,
-    read: (into, position) => file.read(into, position),
-    blob: () => file.blob?.(),
+    read(into, position) {
+      const part = bytes.subarray(position, position + into.length);
+      into.set(part);
+      return Promise.resolve(part.length);
+    },
+    blob: () => kept.blob,
     close: async () => {
       await Promise.all(sources.map((f) => f.close?.()));
     },

@@ -29,12 +29,12 @@ export function trimToEdit(track: HlsTrack, movieTimescale: number): HlsTrack {
   // Exact, in integers: sample i is hidden when its composition time is at or after mediaTime + duration
   // (the edit's duration is in the movie timescale, the samples' times in the media timescale).
   const hidden = (i: number) =>
-    (track.dts[i] + track.cts[i] - mediaTime) * movieTimescale >= duration * track.timescale;
+    (track.dts(i) + track.cts(i) - mediaTime) * movieTimescale >= duration * track.timescale;
   let kept = track.count;
   while (kept > 1 && hidden(kept - 1)) kept--;
   for (let i = 0; i < kept; i++) {
     if (!hidden(i)) continue;
-    const at = (track.dts[i] + track.cts[i] - mediaTime) / track.timescale + emptyDuration / movieTimescale;
+    const at = (track.dts(i) + track.cts(i) - mediaTime) / track.timescale + emptyDuration / movieTimescale;
     const end = (emptyDuration + duration) / movieTimescale;
     throw new HlsUnsupportedError(
       `its edit list ends the media at ${end.toFixed(3)} s, ` +
@@ -42,5 +42,29 @@ export function trimToEdit(track: HlsTrack, movieTimescale: number): HlsTrack {
         `and cannot be left out`,
     );
   }
-  return kept === track.count ? track : { ...track, count: kept };
+  return kept === track.count ? track : truncated(track, kept);
+}
+
+/**
+ * The first `count` samples of a track. Spelled out, not spread: the sample
+ * columns answer through methods on their class, which a spread would drop.
+ */
+function truncated(track: HlsTrack, count: number): HlsTrack {
+  return {
+    id: track.id,
+    handler: track.handler,
+    timescale: track.timescale,
+    count,
+    offset: (i) => track.offset(i),
+    sizes: track.sizes.subarray(0, count),
+    dts: (i) => track.dts(i),
+    cts: (i) => track.cts(i),
+    isSync: (i) => track.isSync(i),
+    hasSyncTable: track.hasSyncTable,
+    edit: track.edit,
+    width: track.width,
+    height: track.height,
+    language: track.language,
+    boxes: track.boxes,
+  };
 }

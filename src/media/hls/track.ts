@@ -21,11 +21,12 @@ export type HlsTrack = Pick<
   | "handler"
   | "timescale"
   | "count"
-  | "offsets"
+  | "offset"
   | "sizes"
   | "dts"
   | "cts"
-  | "sync"
+  | "isSync"
+  | "hasSyncTable"
   | "edit"
   | "width"
   | "height"
@@ -63,7 +64,7 @@ export function decodeShift(track: HlsTrack, movieTimescale: number): number {
  * ```
  */
 export function compositionOffset(track: HlsTrack, i: number): number {
-  return track.cts[i] - track.edit.mediaTime;
+  return track.cts(i) - track.edit.mediaTime;
 }
 
 /**
@@ -75,7 +76,7 @@ export function compositionOffset(track: HlsTrack, i: number): number {
  * ```
  */
 export function presentationTime(track: HlsTrack, i: number, movieTimescale: number): number {
-  return (track.dts[i] + decodeShift(track, movieTimescale) + compositionOffset(track, i)) / track.timescale;
+  return (track.dts(i) + decodeShift(track, movieTimescale) + compositionOffset(track, i)) / track.timescale;
 }
 
 /**
@@ -87,7 +88,7 @@ export function presentationTime(track: HlsTrack, i: number, movieTimescale: num
  * ```
  */
 export function isSync(track: HlsTrack, i: number): boolean {
-  return track.sync === undefined || track.sync[i] !== 0;
+  return track.isSync(i);
 }
 
 /**
@@ -99,7 +100,7 @@ export function isSync(track: HlsTrack, i: number): boolean {
  * ```
  */
 export function sampleDuration(track: HlsTrack, i: number): number {
-  return track.dts[i + 1] - track.dts[i];
+  return track.dts(i + 1) - track.dts(i);
 }
 
 /**
