@@ -62,7 +62,8 @@ for (const file of files) {
     if (!existsSync(reportOf(file))) continue;
     const left = mutantsOf(JSON.parse(readFileSync(reportOf(file), "utf8"))).filter(alive);
     if (left.length === 0) continue;
-    const at = (p) => `${p.line}:${p.column}`;
+    // The report's columns are 1-based, a mutate range's are 0-based (its lines are 1-based in both).
+    const at = (p) => `${p.line}:${p.column - 1}`;
     mutate = left.map((m) => `${file}:${at(m.location.start)}-${at(m.location.end)}`).join(",");
     rerun = reportOf(file).replace(/\.json$/, ".rerun.json");
   }
