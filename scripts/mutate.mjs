@@ -11,7 +11,7 @@
 //   npm run mutate -- --survivors   re-run only last run's survivors, merge
 //   npm run mutate -- --report      summarize reports/mutation/*.json again
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { nodeBinary } from "./node_line.mjs";
 
 /**
@@ -35,7 +35,7 @@ export const TARGETS = {
 
 const filters = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 // --report: only summarize the JSON reports already in reports/mutation/.
-const reportOnly = process.argv.includes("--report");
+const reportOnly = process.argv.includes("--report") || process.argv.includes("--types");
 const files = reportOnly
   ? []
   : Object.keys(TARGETS).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
@@ -62,7 +62,8 @@ for (const file of files) {
     if (!existsSync(reportOf(file))) continue;
     const left = mutantsOf(JSON.parse(readFileSync(reportOf(file), "utf8"))).filter(alive);
     if (left.length === 0) continue;
-    const at = (p) => `${p.line}:${p.column}`;
+    // The report's columns are 1-based, a mutate range's are 0-based (its lines are 1-based in both).
+    const at = (p) => `${p.line}:${p.column - 1}`;
     mutate = left.map((m) => `${file}:${at(m.location.start)}-${at(m.location.end)}`).join(",");
     rerun = reportOf(file).replace(/\.json$/, ".rerun.json");
   }
@@ -78,6 +79,12 @@ for (const file of files) {
     },
   });
   timings[file] = (Date.now() - t0) / 1000;
+  // The wall time of the last full run of each file goes into the table.
+  if (!rerun && r.status === 0) {
+    const path = "reports/mutation/timings.json";
+    const all = existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : {};
+    writeFileSync(path, JSON.stringify({ ...all, [file]: Math.round(timings[file]) }, null, 2));
+  }
   if (r.status !== 0) console.error(`stryker failed on ${file} (exit ${r.status})`);
   if (rerun && existsSync(rerun)) {
     const base = JSON.parse(readFileSync(reportOf(file), "utf8"));
@@ -86,6 +93,51 @@ for (const file of files) {
     writeFileSync(reportOf(file), JSON.stringify(base));
   }
 }
+
+// Stryker's TypeScript checker cannot load TypeScript 7, so a mutant that
+// only breaks the types runs (tsx strips them) and may survive: `x > date`
+// with `date` possibly undefined behaves like the guarded original at run
+// time. Type-check each survivor of the files run with `deno check` (all of a
+// file's survivors in one call, each in its own copy next to the original)
+// and record the ones that do not compile as CompileError, as the checker would.
+function typeCheckSurvivors(file) {
+  if (!existsSync(reportOf(file))) return;
+  const report = JSON.parse(readFileSync(reportOf(file), "utf8"));
+  const left = mutantsOf(report).filter(alive);
+  if (left.length === 0) return;
+  const src = readFileSync(file, "utf8");
+  const lineStart = [0];
+  for (let i = 0; i < src.length; i++) if (src[i] === "\n") lineStart.push(i + 1);
+  const offset = (p) => lineStart[p.line - 1] + p.column - 1;
+  const copies = left.map((m, i) => {
+    const copy = file.replace(/\.ts$/, `.mutant${i}.ts`);
+    const code = src.slice(0, offset(m.location.start)) + m.replacement + src.slice(offset(m.location.end));
+    writeFileSync(copy, code);
+    return copy;
+  });
+  try {
+    const deno = "node_modules/.bin/deno";
+    const r = spawnSync(deno, ["check", "--quiet", ...copies], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    // Each error is a block: "TSnnnn [ERROR]: message", the code, "at file:///<copy>:line:col".
+    const errors = `${r.stdout}${r.stderr}`.split(/\n\s*\n/).filter((b) => /^TS\d+/m.test(b));
+    left.forEach((m, i) => {
+      const name = copies[i].split("/").at(-1);
+      const error = errors.find((b) => b.includes(`/${name}:`));
+      if (!error) return;
+      m.status = "CompileError";
+      m.statusReason = `deno check: ${error.match(/^TS\d+.*$/m)[0]}`;
+      console.log(`${file}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName} breaks the types`);
+    });
+  } finally {
+    for (const copy of copies) rmSync(copy, { force: true });
+  }
+  writeFileSync(reportOf(file), JSON.stringify(report));
+}
+// --types: only type-check the survivors already in reports/mutation/.
+for (const file of process.argv.includes("--types") ? Object.keys(TARGETS) : files) typeCheckSurvivors(file);
 
 // Score as Stryker defines it: detected (killed + timeout) over valid mutants.
 const rows = [];
@@ -96,7 +148,14 @@ for (const file of Object.keys(TARGETS)) {
   const n = (s) => mutants.filter((m) => m.status === s).length;
   const valid = mutants.length - n("CompileError") - n("RuntimeError") - n("Ignored");
   const detected = n("Killed") + n("Timeout");
-  rows.push({ file, valid, killed: n("Killed"), timeout: n("Timeout"), survived: n("Survived") + n("NoCoverage") });
+  rows.push({
+    file,
+    total: mutants.length,
+    typeErrors: n("CompileError"),
+    killed: n("Killed"),
+    timeout: n("Timeout"),
+    survived: n("Survived") + n("NoCoverage"),
+  });
   for (const m of mutants) {
     if (!alive(m)) continue;
     const at = `${file}:${m.location.start.line}:${m.location.start.column}`;
@@ -104,11 +163,16 @@ for (const file of Object.keys(TARGETS)) {
   }
   rows.at(-1).score = valid === 0 ? 100 : (100 * detected) / valid;
 }
+const wall = existsSync("reports/mutation/timings.json")
+  ? JSON.parse(readFileSync("reports/mutation/timings.json", "utf8"))
+  : {};
+const minutes = (s) => s === undefined ? "?" : s < 90 ? `${s} s` : `${(s / 60).toFixed(0)} min`;
 const table = [
-  "| file | mutants | killed | timeout | survived | score |",
-  "| ---- | ------: | -----: | ------: | -------: | ----: |",
+  "| file | mutants | type errors | killed | timed out | survived | score | wall time |",
+  "| ---- | ------: | ----------: | -----: | --------: | -------: | ----: | --------: |",
   ...rows.map((r) =>
-    `| \`${r.file}\` | ${r.valid} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.score.toFixed(1)}% |`
+    `| \`${r.file}\` | ${r.total} | ${r.typeErrors} | ${r.killed} | ${r.timeout} | ${r.survived} | ` +
+    `${r.score.toFixed(1)}% | ${minutes(wall[r.file])} |`
   ),
 ].join("\n");
 console.log(`\n${table}\n\n${survivors.length} survivor(s); run took ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -47,6 +47,11 @@ describe("parseETagList", () => {
     [`W/ "a"`, [], "space after W/"],
     [`W/"a", w/"b"`, [`W/"a"`], "lower-case w/ after a valid tag"],
     [`"\u00e9t\u00e9"`, [`"\u00e9t\u00e9"`], "obs-text inside the quotes"],
+    // Kills `if (s[i] !== '"') break` → `if (false) break`: the mutant takes `a"` as a tag.
+    [`a"`, [], "no opening quote: a quote at the end does not make a tag"],
+    [`"a", b"`, [`"a"`], "no opening quote on the second element"],
+    // Kills `if (close < 0) break` → `if (false) break`: the mutant restarts at 0 and loops forever.
+    [`, "a`, [], "unterminated tag after an empty element"],
   ];
   for (const [input, expected, why] of cases) {
     test(`${why}: ${JSON.stringify(input)}`, () => {
@@ -290,6 +295,11 @@ const ifRangeCases: IfRangeCase[] = [
   [AT.toUpperCase(), V, LATER, false, "upper-case date is malformed"],
   ["Mon, 01 Jan 2024 12:00:00", V, LATER, false, "date without GMT"],
   [`${AT}, ${AT}`, V, LATER, false, "two dates"],
+  // Only a value that starts with a quote or W/ is an entity-tag. These kill
+  // `v.startsWith('"')` → `v.endsWith('"')` and `v.startsWith("W/")` → `v.endsWith("W/")`,
+  // which would compare an unquoted value with an equally malformed stored ETag.
+  [`v1"`, { etag: `v1"` }, LATER, false, "unquoted value ending in a quote, even equal to the stored ETag"],
+  [`v1W/`, { etag: `v1W/` }, LATER, false, "unquoted value ending in W/, even equal to the stored ETag"],
 ];
 
 describe("ifRangeHolds (RFC 9110 §13.1.5)", () => {

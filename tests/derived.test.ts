@@ -81,7 +81,7 @@ describe("derivedFile reads", () => {
     const file = derivedFile(source, [{ offset: 100, length: 1000 }], { transform: "t", version: 1 });
     const into = new Uint8Array(1000);
     assert.equal(await file.read(into, 0), 1000);
-    assert.deepEqual(into, SRC.subarray(100, 1100));
+    assert.deepEqual(into, SRC.subarray(100, 1100), "the source's bytes 100-1099");
   });
 
   test("no pieces: an empty file", async () => {
@@ -159,7 +159,11 @@ describe("derivedFile through handleVideo", () => {
       const res = handleVideo(new Request(url, { headers: range ? { range } : {} }), file);
       assert.equal(res.status, range ? 206 : 200);
       assert.equal(res.headers.get("etag"), file.etag);
-      assert.deepEqual(new Uint8Array(await res.arrayBuffer()), EXPECTED.subarray(start, end + 1));
+      assert.deepEqual(
+        new Uint8Array(await res.arrayBuffer()),
+        EXPECTED.subarray(start, end + 1),
+        `${start}-${end} of the layout`,
+      );
       await settle();
       assert.equal(source.closes, 1);
     }
@@ -172,7 +176,9 @@ describe("derivedFile through handleVideo", () => {
     const parts = parseMultipart(new Uint8Array(await res.arrayBuffer()), res.headers.get("content-type")!);
     const want = [[0, 10], [295, 305], [1295, 1305], [5299, EXPECTED.length - 1]];
     assert.equal(parts.length, 4);
-    parts.forEach((p, i) => assert.deepEqual(p.body, EXPECTED.subarray(want[i][0], want[i][1] + 1)));
+    parts.forEach((p, i) =>
+      assert.deepEqual(p.body, EXPECTED.subarray(want[i][0], want[i][1] + 1), `part ${i}: the layout's bytes`)
+    );
   });
 
   test("HEAD, 304 and 412 read nothing", async () => {

@@ -69,7 +69,7 @@ describe("faststart on a real moov-at-end file", () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-length"), String(FFMPEG_FASTSTART.length));
     assert.equal(res.headers.get("content-type"), "video/mp4");
-    assert.deepEqual(await bodyOf(res), FFMPEG_FASTSTART);
+    assert.deepEqual(await bodyOf(res), FFMPEG_FASTSTART, "the body is ffmpeg's faststart output");
     await settle();
     assert.equal(source.closes, 1);
     assert.deepEqual(topLevel(FFMPEG_FASTSTART).map((b) => b[0]), ["ftyp", "moov", "free", "mdat"]);
@@ -151,7 +151,7 @@ describe("faststart on a real moov-at-end file", () => {
       file,
     );
     assert.equal(res.status, 200);
-    assert.deepEqual(await bodyOf(res), FFMPEG_FASTSTART);
+    assert.deepEqual(await bodyOf(res), FFMPEG_FASTSTART, "the whole new layout, as ffmpeg lays it out");
   });
 });
 
@@ -192,6 +192,7 @@ async function assertOffsetsFollow(source: FileLike, derived: FileLike, probe = 
     assert.deepEqual(
       await readAll(derived, after[i], after[i] + len),
       await readAll(source, before[i], before[i] + len),
+      `chunk ${i}: the bytes at its new offset are the source's`,
     );
   }
   return { before, after, tables: readChunkOffsets(newMoov) };
@@ -345,7 +346,11 @@ describe("synthetic layouts", () => {
     assert.ok(tables[0].offsets.at(-1)! >= FOUR_G);
     // And through the handler: a range at the very end and one across the moov.
     const res = handleVideo(new Request("http://x/v.mp4", { headers: { range: "bytes=-100" } }), file);
-    assert.deepEqual(await bodyOf(res), await readAll(source, source.size - m.length - 100, source.size - m.length));
+    assert.deepEqual(
+      await bodyOf(res),
+      await readAll(source, source.size - m.length - 100, source.size - m.length),
+      "the last 100 bytes of the mdat",
+    );
   });
 });
 

@@ -57,7 +57,7 @@ describe(`real server on ${runtime}`, () => {
       assert.equal(res.headers.get("content-type"), "video/mp4");
       assert.equal(res.headers.get("accept-ranges"), "bytes");
       assert.ok(res.headers.get("etag"));
-      assert.deepEqual(body, DATA);
+      assert.deepEqual(body, DATA, `${path}: the whole file's bytes`);
     });
 
     test(`${path}: single ranges`, async () => {
@@ -71,7 +71,7 @@ describe(`real server on ${runtime}`, () => {
         const { res, body } = await get(path, { range });
         assert.equal(res.status, 206, range);
         assert.equal(res.headers.get("content-range"), `bytes ${start}-${end}/${SIZE}`);
-        assert.deepEqual(body, DATA.subarray(start, end + 1));
+        assert.deepEqual(body, DATA.subarray(start, end + 1), `${path} ${range}: the range's bytes`);
       }
     });
 
@@ -115,7 +115,7 @@ describe(`real server on ${runtime}`, () => {
       const expected = range ? 20000 : SIZE;
       assert.equal(raw.headers.get("content-length"), String(expected), `framing for "${range.trim()}"`);
       assert.equal(raw.headers.get("transfer-encoding"), undefined);
-      assert.deepEqual(raw.body, range ? DATA.subarray(10, 20010) : DATA);
+      assert.deepEqual(raw.body, range ? DATA.subarray(10, 20010) : DATA, `bytes on the wire for "${range.trim()}"`);
     }
   });
 
@@ -124,7 +124,7 @@ describe(`real server on ${runtime}`, () => {
       server.port,
       "GET /portable.mp4 HTTP/1.1\nHost: x\nConnection: close\nRange: bytes=10-20009",
     );
-    assert.deepEqual(raw.body, DATA.subarray(10, 20010));
+    assert.deepEqual(raw.body, DATA.subarray(10, 20010), "the range's bytes on the wire");
     if (runtime === "bun") {
       // Bun 1.4 drops a handler-set Content-Length on ReadableStream bodies
       // (oven-sh/bun#10507): this is why the Bun adapter answers with Blobs.
@@ -161,7 +161,7 @@ describe(`real server on ${runtime}`, () => {
         range: `bytes=${start}-${start + 4999}`,
       });
       assert.equal(res.status, 206);
-      assert.deepEqual(body, DATA.subarray(start, start + 5000));
+      assert.deepEqual(body, DATA.subarray(start, start + 5000), `range ${start}-${start + 4999}: its bytes`);
     });
     await Promise.all(jobs);
   });

@@ -105,6 +105,9 @@ const invalid: [string, string][] = [
   ["Sunday, 06-Nov-94 25:49:37 GMT", "RFC 850, hour 25"],
   ["Sunday, 06-Nov-94 08:49:37", "RFC 850 without GMT"],
   ["Sunday, 06 Nov 94 08:49:37 GMT", "RFC 850 without dashes"],
+  // Both anchors of the RFC 850 pattern: dropping `^` or `$` accepts these.
+  ["xSunday, 06-Nov-94 08:49:37 GMT", "RFC 850 with leading garbage"],
+  ["Sunday, 06-Nov-94 08:49:37 GMTx", "RFC 850 with trailing garbage"],
   // asctime
   ["Sun Nov 6 08:49:37 1994", "asctime with an unpadded day"],
   ["Sun Nov   6 08:49:37 1994", "asctime with three spaces"],
@@ -117,6 +120,8 @@ const invalid: [string, string][] = [
   ["Sun Nov  0 08:49:37 1994", "asctime, day 0"],
   ["Sun Nov  6 24:00:00 1994", "asctime, hour 24"],
   ["Sun, Nov  6 08:49:37 1994", "asctime with a comma"],
+  // The `^` of the asctime pattern: dropping it accepts this.
+  ["xSun Nov  6 08:49:37 1994", "asctime with leading garbage"],
 ];
 
 describe("parseHttpDate: valid", () => {
@@ -153,6 +158,17 @@ describe("parseHttpDate: RFC 850 two-digit years (RFC 9110 §5.6.7)", () => {
   test("within 50 years ahead stays in the future, to the day", () => {
     // 2075-01-01 is less than 50 years after 2025-12-31.
     assert.equal(parseHttpDate("Tuesday, 01-Jan-75 00:00:00 GMT", Date.UTC(2025, 11, 31)), Date.UTC(2075, 0, 1));
+  });
+
+  test("a date in this century keeps its hour, minute and second", () => {
+    // Every other RFC 850 case either rolls back a century or is at 00:00:00, so
+    // negating the hour, minute or second of the first build (`+m[4]` → `-m[4]`) survived.
+    // Not hour 12: setUTCFullYear keeps the time of day, and -12 h is 12:00 the day before.
+    assert.equal(
+      parseHttpDate("Monday, 01-Jan-24 08:34:56 GMT", Date.UTC(2025, 0, 1)),
+      Date.UTC(2024, 0, 1, 8, 34, 56),
+      "01-Jan-24 08:34:56 read in 2025",
+    );
   });
 
   test("the 50-year rule compares timestamps, not calendar years", () => {

@@ -71,7 +71,7 @@ describe("multipartLayout", () => {
           assert.equal(part.headers.get("content-range"), `bytes ${start}-${end}/${size}`);
           assert.deepEqual([...part.headers.keys()].sort(), ["content-range", "content-type"]);
           assert.equal(part.body.length, end - start + 1);
-          assert.deepEqual(part.body, file.slice(start, end + 1));
+          assert.deepEqual(part.body, file.slice(start, end + 1), `part ${start}-${end}: its bytes`);
         });
       });
     });
@@ -143,7 +143,7 @@ describe("multipartLayout", () => {
     assert.equal(parts.length, 100);
     for (let i = 0; i < 100; i++) {
       assert.equal(parts[i].headers.get("content-range"), `bytes ${ranges[i].start}-${ranges[i].end}/${size}`);
-      assert.deepEqual(parts[i].body, file.slice(ranges[i].start, ranges[i].end + 1));
+      assert.deepEqual(parts[i].body, file.slice(ranges[i].start, ranges[i].end + 1), `part ${i}: its bytes`);
     }
   });
 });

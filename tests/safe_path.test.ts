@@ -63,6 +63,12 @@ const cases: [string, boolean, RequestPath, string][] = [
   ["/%zz", false, BAD_REQUEST, "not hex"],
   ["/a%", false, BAD_REQUEST, "a lone percent sign"],
   ["/%C3%28", false, BAD_REQUEST, "invalid UTF-8"],
+  // A separator or control is refused on the raw path, before anything is decoded:
+  // 404 even when the rest is malformed. Kills dropping or weakening the raw check
+  // (`if (false)`, `||` → `&&` on line 54), which decodes first and answers 400.
+  ["/a%2f%zz", false, NOT_FOUND, "an encoded slash beside malformed encoding"],
+  ["/a\\%zz", false, NOT_FOUND, "a raw backslash beside malformed encoding"],
+  ["/a\u0001%zz", false, NOT_FOUND, "a raw control beside malformed encoding"],
 ];
 
 describe("parseRequestPath", () => {
