@@ -18,6 +18,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { unsupportedMethod } from "../http/method_check.ts";
 import { requestUrl } from "../http/request_target.ts";
+import { textResponse } from "../http/text_response.ts";
 import type { AccessLog } from "./access_log.ts";
 import { answerClientErrors } from "./client_error.ts";
 import { dirRouterOf, nodeDirListener } from "./node_dir.ts";
@@ -184,7 +185,7 @@ function withoutHostOnDeno(req: Request, port: number): boolean {
 }
 
 function plain(status: number, message: string): Response {
-  return new Response(message, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+  return textResponse(status, message);
 }
 
 function withGrace(done: Promise<void>, graceMs: number): Promise<void> {

@@ -72,8 +72,13 @@ export async function writeResponse(response: Response, res: ServerResponse, sig
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(response.status, response.statusText || undefined, headers);
   const body = response.body;
+  // node:http frames a body it cannot measure as chunked, even an empty one: an answer
+  // without a body that may carry one (not 1xx, 204 or 304) says its length is 0.
+  if (body === null && headers["content-length"] === undefined && !bodiless(response.status)) {
+    headers["content-length"] = "0";
+  }
+  res.writeHead(response.status, response.statusText || undefined, headers);
   if (body === null) {
     res.end();
     return;
@@ -108,6 +113,11 @@ export async function writeResponse(response: Response, res: ServerResponse, sig
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
+}
+
+/** Statuses whose responses never carry a body, nor a length for one. */
+function bodiless(status: number): boolean {
+  return status < 200 || status === 204 || status === 304;
 }
 
 async function pumpChunks(
