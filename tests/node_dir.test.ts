@@ -8,12 +8,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { accessLog } from "../src/adapters/access_log.ts";
 import { listen, type Listening } from "../src/adapters/listen.ts";
+import { toNodeListener } from "../src/adapters/node_http.ts";
 import { serveDir } from "../src/adapters/serve.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
 import { MiB, openFds, waitUntil } from "./helpers/proc_stats.ts";
@@ -39,17 +41,25 @@ const handler = serveDir(ROOT, { signal: shutdown.signal, onError: () => {} });
 const throttledHandler = serveDir(ROOT, { throttle: 4 << 20, signal: shutdown.signal, onError: () => {} });
 let server: Listening;
 let throttled: Listening;
+/** The same handler through toNodeListener on a plain node:http server (serve.ts's example). */
+let bridged: Server;
+let bridgedPort: number;
 
 before(async () => {
   writeFileSync(join(ROOT, "a.bin"), DATA);
   copyFileSync(fileURLToPath(new URL("./fixtures/moov_at_end.mp4", import.meta.url)), join(ROOT, "clip.mp4"));
   server = await listen(handler, { port: 0, log });
   throttled = await listen(throttledHandler, { port: 0 });
+  bridged = createServer(toNodeListener(handler));
+  await new Promise<void>((resolve) => bridged.listen(0, "127.0.0.1", resolve));
+  bridgedPort = (bridged.address() as AddressInfo).port;
 });
 after(async () => {
   shutdown.abort();
   await server.close(0);
   await throttled.close(0);
+  bridged.closeAllConnections();
+  await new Promise((resolve) => bridged.close(resolve));
   await log.close();
   rmSync(ROOT, { recursive: true, force: true });
 });
@@ -190,6 +200,24 @@ describe(`the directory server on node:http (${runtime})`, () => {
     // The check can see them: a page does go through Fetch.
     const page = await countFetchObjects(async () => void await get(server.port, "/"));
     assert.ok(page.Response >= 1, `the index page is a Response: ${JSON.stringify(page)}`);
+  });
+
+  test("toNodeListener(serveDir(...)) takes the head routing: the same answers, no Fetch object for a file", async () => {
+    for (const [label, path, headers, method] of CASES) {
+      const want = sameBoundary(await viaFetch(path, headers, method));
+      const got = sameBoundary(await get(bridgedPort, path, headers, method));
+      assert.equal(got.status, want.status, label);
+      assert.deepEqual(got.headers, want.headers, label);
+      assert.deepEqual(got.body, want.body, `${label}: same bytes`);
+    }
+    const counts = await countFetchObjects(async () => {
+      for (const [, path, headers, method] of CASES) await get(bridgedPort, path, headers, method);
+    });
+    assert.deepEqual(counts, { Request: 0, Response: 0, Headers: 0, ReadableStream: 0 });
+    const page = await countFetchObjects(async () => void await get(bridgedPort, "/"));
+    assert.ok(page.Response >= 1, `the index page is a Response: ${JSON.stringify(page)}`);
+    const post = await get(bridgedPort, "/a.bin", {}, "POST");
+    assert.deepEqual([post.status, post.headers.allow], [405, "GET, HEAD"], "the methods serveDir refuses");
   });
 
   test("clients that leave mid-body: every lease given back, every descriptor closed once the window passes", async () => {

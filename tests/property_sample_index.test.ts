@@ -13,6 +13,7 @@ import { clipLayout } from "../src/media/clip_layout.ts";
 import { parseClipQuery } from "../src/media/clip_query.ts";
 import { ClipRangeError, selectClip } from "../src/media/clip_select.ts";
 import { topLevel } from "./helpers/mp4_build.ts";
+import { mutate, mutation } from "./helpers/moov_mutation.ts";
 import { count, params, reportCases, runs } from "./helpers/fuzz.ts";
 import { runtime } from "./helpers/server.ts";
 
@@ -25,59 +26,6 @@ const MOOVS = ["../tests/fixtures/clip.mp4", "../tests/fixtures/moov_at_end.mp4"
     const [, start, size] = topLevel(bytes).find(([type]) => type === "moov")!;
     return { moov: bytes.slice(start, start + size), fileSize: bytes.length };
   });
-
-/** Values that break headers and counts: zeros, ones, all-ones, sign bits, near powers of two. */
-const special = fc.constantFrom(0, 1, 2, 0x7f, 0x80, 0xff);
-const mutation = fc.oneof(
-  // Overwrite a few bytes anywhere.
-  fc.record({
-    kind: fc.constant("bytes" as const),
-    at: fc.nat(),
-    values: fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), special), { minLength: 1, maxLength: 8 }),
-  }),
-  // Overwrite a 32-bit word on a 4-byte boundary (sizes, counts, offsets all sit on one in real files).
-  fc.record({
-    kind: fc.constant("word" as const),
-    at: fc.nat(),
-    value: fc.oneof(
-      fc.constantFrom(0, 1, 0xffffffff, 0x80000000, 0x7fffffff, 0x10000),
-      fc.integer({ min: 0, max: 0xffffffff }),
-    ),
-  }),
-  // Cut the moov short (its size field then lies).
-  fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  // Copy a span over another (duplicated boxes, shifted tables).
-  fc.record({
-    kind: fc.constant("splice" as const),
-    from: fc.nat(),
-    to: fc.nat(),
-    length: fc.integer({ min: 1, max: 400 }),
-  }),
-);
-
-type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
-
-function mutate(moov: Uint8Array, ms: Mutation[]): Uint8Array {
-  let out = moov.slice();
-  for (const m of ms) {
-    if (m.kind === "bytes") {
-      const at = m.at % out.length;
-      m.values.forEach((v, i) => {
-        if (at + i < out.length) out[at + i] = v;
-      });
-    } else if (m.kind === "word") {
-      const at = (m.at % Math.max(1, out.length >> 2)) << 2;
-      if (at + 4 <= out.length) new DataView(out.buffer).setUint32(at, m.value);
-    } else if (m.kind === "truncate") {
-      out = out.slice(0, m.at % out.length);
-    } else {
-      const from = m.from % out.length;
-      const to = m.to % out.length;
-      out.copyWithin(to, from, from + m.length);
-    }
-  }
-  return out;
-}
 
 test(`parseSampleIndex on mutated real moovs: an index inside the file, or a typed error (${RUNS} cases)`, () => {
   fc.assert(

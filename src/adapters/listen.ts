@@ -18,10 +18,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { unsupportedMethod } from "../http/method_check.ts";
 import { requestUrl } from "../http/request_target.ts";
-import type { ServeDirHandler } from "../server/serve_dir.ts";
+import { textResponse } from "../http/text_response.ts";
 import type { AccessLog } from "./access_log.ts";
 import { answerClientErrors } from "./client_error.ts";
-import { nodeDirListener } from "./node_dir.ts";
+import { dirRouterOf, nodeDirListener } from "./node_dir.ts";
 import { type FetchHandler, toNodeListener } from "./node_http.ts";
 
 export type { AccessLog, FetchHandler };
@@ -120,7 +120,7 @@ export async function listen(handler: FetchHandler, options: ListenOptions = {})
   // downloads at once. Bun's node:http does none of that.
   // A serveDir handler is answered from its routing on the request head:
   // file responses then go out through the node:http writer, no Fetch object made.
-  const route = (handler as Partial<ServeDirHandler>).route;
+  const route = dirRouterOf(handler);
   const server = createServer(route ? nodeDirListener(route, { log: options.log }) : toNodeListener(guarded));
   answerClientErrors(server, allow.join(", "));
   // No idle cut of a paused download (Bun's default would be 10 s of silence).
@@ -185,7 +185,7 @@ function withoutHostOnDeno(req: Request, port: number): boolean {
 }
 
 function plain(status: number, message: string): Response {
-  return new Response(message, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+  return textResponse(status, message);
 }
 
 function withGrace(done: Promise<void>, graceMs: number): Promise<void> {

@@ -11,9 +11,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { methodStatus } from "../http/method_check.ts";
 import { isFileAnswer } from "../server/file_answer.ts";
-import type { DirRequest, DirRouter } from "../server/serve_dir.ts";
+import type { DirRequest, DirRouter, ServeDirHandler } from "../server/serve_dir.ts";
 import type { AccessLog } from "./access_log.ts";
-import { toRequest, writeResponse } from "./node_http.ts";
+import { toRequest, writeResponse } from "./node_fetch.ts";
 import { headerOf, urlOf } from "./node_request_head.ts";
 import { writeFileAnswer } from "./node_writer.ts";
 
@@ -25,6 +25,16 @@ export interface NodeDirOptions {
 
 /** The methods serveDir answers; the rest get 405 (known) or 501 (unknown) with `Allow`. */
 const ALLOW = "GET, HEAD";
+
+/**
+ * The head routing of a `serveDir` handler (its `route`), or `undefined` for
+ * any other Fetch handler. The one test of "is this a serveDir handler",
+ * shared by `listen` and `toNodeListener`.
+ */
+export function dirRouterOf(handler: unknown): DirRouter | undefined {
+  const route = typeof handler === "function" ? (handler as Partial<ServeDirHandler>).route : undefined;
+  return typeof route === "function" ? route : undefined;
+}
 
 /**
  * A node:http request listener over a serveDir router (`serveDir(...).route`).

@@ -9,6 +9,7 @@
 
 import { type UrlKeyOptions, type UrlSigner, urlSigner } from "../access/signed_url.ts";
 import { canonicalQuery, scopeCovers } from "../access/canonical.ts";
+import { textResponse } from "../http/text_response.ts";
 import type { PageContext } from "./player_page.ts";
 
 /** `signedUrls` of `serveDir`: which secrets, and the clock-skew allowance. */
@@ -155,12 +156,5 @@ export async function childQuery(
  * same URL with a valid signature must still reach the file.
  */
 export function forbidden(): Response {
-  return new Response("Forbidden", {
-    status: 403,
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "x-content-type-options": "nosniff",
-      "cache-control": "no-store",
-    },
-  });
+  return textResponse(403, "Forbidden", { "x-content-type-options": "nosniff", "cache-control": "no-store" });
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { textResponse } from "../http/text_response.ts";
+
 /** An HTML page that runs only scripts and styles carrying `nonce`. */
 export function html(method: string, body: string, nonce: string): Response {
   const bytes = new TextEncoder().encode(body);
@@ -23,10 +25,7 @@ export function html(method: string, body: string, nonce: string): Response {
 
 /** A plain-text answer: a short reason and nothing else. */
 export function text(status: number, message: string): Response {
-  return new Response(message, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
-  });
+  return textResponse(status, message, { "x-content-type-options": "nosniff" });
 }
 
 /** 404, the same for a missing path, an escaping one and a hidden one. */

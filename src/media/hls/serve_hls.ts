@@ -13,6 +13,7 @@ import { defaultETag } from "../../http/conditional.ts";
 import { derivedETag, derivedFile, type Piece } from "../../http/derived.ts";
 import type { FileLike } from "../../http/file_like.ts";
 import { handleVideo, type HandleVideoOptions } from "../../http/handler.ts";
+import { textResponse } from "../../http/text_response.ts";
 import { Mp4FormatError } from "../boxes.ts";
 import { cacheKey } from "../cache_key.ts";
 import { LruCache } from "../lru.ts";
@@ -496,6 +497,6 @@ function hash(text: string): string {
 
 function text(status: number, body: string, options: ServeHlsOptions): Response {
   const headers = new Headers(options.response?.headers);
-  headers.set("content-type", "text/plain; charset=utf-8");
-  return new Response(body, { status, headers });
+  headers.delete("content-type");
+  return textResponse(status, body, headers);
 }

@@ -11,6 +11,7 @@
 
 import { parseClipSeconds } from "../../media/clip_query.ts";
 import { CLIP_LINK_PARAM, forbidden } from "../access_gate.ts";
+import { textResponse } from "../../http/text_response.ts";
 import { isClippable } from "../clip_step.ts";
 import { notFound, text } from "../responses.ts";
 import { exact, type Route } from "../route.ts";
@@ -33,12 +34,9 @@ export const clipLinkRoute: Route = async ({ head, url, target, grant }, ctx) =>
     query = signed;
   }
   const link = `${path}?${query}`;
-  return new Response(head.method === "HEAD" ? null : link, {
-    headers: {
-      "content-type": "text/plain; charset=utf-8",
-      "x-content-type-options": "nosniff",
-      // A signed link ends with the grant that made it: never stored.
-      "cache-control": "no-store",
-    },
-  });
+  return textResponse(200, link, {
+    "x-content-type-options": "nosniff",
+    // A signed link ends with the grant that made it: never stored.
+    "cache-control": "no-store",
+  }, { head: head.method === "HEAD" });
 };
