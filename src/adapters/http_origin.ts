@@ -1,8 +1,10 @@
 /**
  * `fromUrl`: a {@linkcode FileLike} over any HTTP origin that honours Range
  * — S3, R2 and GCS presigned URLs, nginx, another ranged server — so any
- * number of stateless instances can serve one library. Uses only `fetch`
- * and `AbortController`: it runs on Deno, Node, Bun and edge runtimes.
+ * number of stateless instances can serve one library. Uses `fetch` and
+ * `AbortController`, so it runs on Deno, Bun and edge runtimes; on Node it
+ * uses `node:http` (node_origin.ts), whose bodies stream several times
+ * faster than undici's.
  *
  * @example
  * ```ts ignore
@@ -27,13 +29,17 @@ import { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
 import { type ProbeRange, rangeHeader } from "../remote/probe_range.ts";
 import { remoteSetup, type RemoteSourceOptions } from "../remote/remote_source.ts";
 import { withRetries } from "../remote/retry.ts";
+import { nodeOriginTransport, type OriginResponse, type OriginTransport } from "./node_origin.ts";
 
 export { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
 export type { RemoteSourceOptions } from "../remote/remote_source.ts";
 
 /** Options of {@linkcode fromUrl}: those of every remote source, and the HTTP ones. */
 export interface FromUrlOptions extends RemoteSourceOptions {
-  /** The fetch to use (a mock, one with a dispatcher, a service binding). Default: the global fetch. */
+  /**
+   * The fetch to use (a mock, one with a dispatcher, a service binding). Default: on Node, `node:http`
+   * with a keep-alive agent; elsewhere the global fetch.
+   */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Extra headers for every origin request (Authorization, a CDN token, ...). */
   headers?: HeadersInit;
@@ -82,7 +88,8 @@ interface OriginMeta {
 // (openSpan) checks; one closure keeps them together instead of threading them through helpers.
 export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<FileLike> {
   const href = String(url);
-  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+  const doFetch: (input: string, init: RequestInit) => Promise<OriginResponse> = options.fetch ??
+    fetchVia(nodeOriginTransport());
   // The first request asks for the client's whole span, which a sequential body then streams from.
   const { blockSize, plan, retry, reader: readerOf, stream: streamOf } = remoteSetup(options, { whole: true });
 
@@ -189,7 +196,14 @@ export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): 
   };
 }
 
-function metaOf(res: Response, href: string, options: FromUrlOptions): OriginMeta {
+/** The request function over `transport` (node:http on Node), or the global fetch when there is none. */
+function fetchVia(transport: OriginTransport | undefined): (input: string, init: RequestInit) => Promise<OriginResponse> {
+  if (!transport) return (input, init) => fetch(input, init);
+  return (input, init) =>
+    transport(input, { headers: Object.fromEntries(new Headers(init.headers)), signal: init.signal ?? undefined });
+}
+
+function metaOf(res: OriginResponse, href: string, options: FromUrlOptions): OriginMeta {
   const h = res.headers;
   let size: number | undefined;
   if (res.status === 206) size = parseContentRange(h.get("content-range"))?.size;
@@ -210,7 +224,7 @@ function metaOf(res: Response, href: string, options: FromUrlOptions): OriginMet
 }
 
 /** What changed between the first answer and this one, or undefined. */
-function changedDetail(meta: OriginMeta, res: Response, size: number | undefined): string | undefined {
+function changedDetail(meta: OriginMeta, res: OriginResponse, size: number | undefined): string | undefined {
   const etag = res.headers.get("etag");
   if (meta.etag !== undefined && etag !== null && !weakMatch(meta.etag, etag)) {
     return `ETag ${meta.etag} became ${etag}`;
@@ -232,13 +246,13 @@ function parseContentRange(value: string | null): { start: number; end: number; 
   return Number.isSafeInteger(size) && start <= end && end < size ? { start, end, size } : undefined;
 }
 
-function contentLength(res: Response): number | undefined {
+function contentLength(res: OriginResponse): number | undefined {
   const v = res.headers.get("content-length");
   const n = v !== null && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function checkEncoding(res: Response, href: string): void {
+function checkEncoding(res: OriginResponse, href: string): void {
   const enc = res.headers.get("content-encoding");
   if (enc && enc.trim().toLowerCase() !== "identity") {
     res.body?.cancel().catch(() => {});
@@ -246,12 +260,12 @@ function checkEncoding(res: Response, href: string): void {
   }
 }
 
-function statusError(res: Response, href: string): OriginError {
+function statusError(res: OriginResponse, href: string): OriginError {
   const s = res.status;
   return new OriginError(`${href}: origin answered ${s}`, { status: s, retryable: s >= 500 || s === 429 || s === 408 });
 }
 
-async function discard(res: Response): Promise<void> {
+async function discard(res: OriginResponse): Promise<void> {
   await res.body?.cancel().catch(() => {});
 }
 
