@@ -2,7 +2,9 @@
 // from local disk (openFile), through fromUrl from nginx on 127.0.0.1 (the
 // response streamed from one origin request), and through fromUrl read in
 // blocks (one origin request per block, what fromUrl did before it streamed
-// a span) — downloaded whole with curl, three times each, interleaved.
+// a span) — downloaded whole with curl, three times each, interleaved. On
+// Node, fromUrl's default transport is node:http; a fourth way forces the
+// global fetch (undici) to compare the two in one run.
 //
 //   node --import tsx bench/origin_vs_local.ts [sizeMiB=512] [blockMiB=4]
 //
@@ -30,7 +32,8 @@ const nginx = await startNginx((port) => `server { listen 127.0.0.1:${port}; acc
 const server = await startServer(async (req) => {
   const name = new URL(req.url).pathname;
   if (name === "/local.mp4") return handleVideo(req, await openFile(path));
-  const file = await fromUrl(nginx.url + "/movie.mp4", { request: req, signal: req.signal, blockSize });
+  const viaFetch = name === "/fetch.mp4" ? { fetch: (u: string, i: RequestInit) => fetch(u, i) } : {};
+  const file = await fromUrl(nginx.url + "/movie.mp4", { request: req, signal: req.signal, blockSize, ...viaFetch });
   // Without its stream hook the handler reads fromUrl positionally: block after block.
   return handleVideo(req, name === "/blocks.mp4" ? { ...file, stream: undefined } : file);
 });
@@ -54,18 +57,22 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const local: number[] = [];
 const origin: number[] = [];
 const blocks: number[] = [];
+const viaFetch: number[] = [];
 await download(server.url + "/local.mp4"); // warm the page cache and the JIT
 for (let i = 0; i < 3; i++) {
   local.push(await download(server.url + "/local.mp4"));
   origin.push(await download(server.url + "/origin.mp4"));
   blocks.push(await download(server.url + "/blocks.mp4"));
+  viaFetch.push(await download(server.url + "/fetch.mp4"));
 }
 console.log(`runtime ${runtime}, file ${size / MiB} MiB, block ${blockSize / MiB} MiB`);
 console.log(`local  openFile  MB/s: ${local.map((x) => x.toFixed(0)).join(" ")}  median ${median(local).toFixed(0)}`);
 console.log(`origin fromUrl   MB/s: ${origin.map((x) => x.toFixed(0)).join(" ")}  median ${median(origin).toFixed(0)}`);
 console.log(`origin blocks    MB/s: ${blocks.map((x) => x.toFixed(0)).join(" ")}  median ${median(blocks).toFixed(0)}`);
+console.log(`origin via fetch MB/s: ${viaFetch.map((x) => x.toFixed(0)).join(" ")}  median ${median(viaFetch).toFixed(0)}`);
 console.log(`fromUrl / local: ${(median(origin) / median(local)).toFixed(2)}`);
 console.log(`blocks / local: ${(median(blocks) / median(local)).toFixed(2)}`);
+console.log(`via fetch / local: ${(median(viaFetch) / median(local)).toFixed(2)}`);
 await server.close();
 await nginx.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -15,6 +15,7 @@
 
 import type * as Http from "node:http";
 import type * as Https from "node:https";
+import { MAX_CHUNK } from "../http/chunk_size.ts";
 
 /** What an origin answered: enough of a Fetch `Response` for fromUrl. */
 export interface OriginResponse {
@@ -33,8 +34,16 @@ export type OriginTransport = (
 ) => Promise<OriginResponse>;
 
 const MAX_REDIRECTS = 20;
+/** Bytes of a body held before the socket is paused: the largest chunk a local file's body sends. */
+const HOLD = MAX_CHUNK;
 /** Headers a cross-origin redirect must not carry on (as fetch drops them). */
 const CREDENTIALS = ["authorization", "cookie", "proxy-authorization"];
+
+/** A body stream, and how to error it (an abort after the head arrived). */
+interface Body {
+  stream: ReadableStream<Uint8Array>;
+  fail(err: unknown): void;
+}
 
 interface Modules {
   http: typeof Http;
@@ -101,65 +110,80 @@ function send(url: URL, headers: Record<string, string>, signal?: AbortSignal): 
       headers,
       agent: agents[url.protocol as "http:" | "https:"],
     });
-    let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let body: Body | undefined;
     const onAbort = () => {
       const reason = signal?.reason ?? new DOMException("aborted", "AbortError");
       req.destroy(reason);
       reject(reason);
-      try {
-        body?.error(reason);
-      } catch { /* already closed */ }
+      body?.fail(reason);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     const settle = () => signal?.removeEventListener("abort", onAbort);
     req.once("error", (err) => (settle(), reject(err)));
     req.once("response", (res) => {
-      resolve({ status: res.statusCode ?? 0, headers: lookup(res.headers), body: bodyOf(req, res, settle, (c) => body = c) });
+      body = bodyOf(req, res, settle);
+      resolve({ status: res.statusCode ?? 0, headers: lookup(res.headers), body: body.stream });
     });
     req.end();
   });
 }
 
 /**
- * The answer's body as a stream holding about one chunk: the socket is
- * paused while the consumer is behind, so a slow client slows the origin
- * instead of filling memory. Cancelling destroys the request and its socket.
+ * The answer's body as a stream that hands over everything received since
+ * the last pull as one chunk (a slow consumer gets chunks as large as a
+ * local file's, a fast one gets each as it arrives), holding at most
+ * `HOLD` bytes: past that the socket is paused, so a slow client slows the
+ * origin instead of filling memory. Cancelling destroys the request and
+ * its socket.
  */
-function bodyOf(
-  req: Http.ClientRequest,
-  res: Http.IncomingMessage,
-  settle: () => void,
-  expose: (c: ReadableStreamDefaultController<Uint8Array>) => void,
-): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      expose(c);
-      res.on("data", (chunk: Uint8Array) => {
-        c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((c.desiredSize ?? 0) <= 0) res.pause();
-      });
-      res.once("end", () => {
-        settle();
-        c.close();
-      });
-      // A connection cut mid-body: IncomingMessage reports it as "aborted" (Node 20) or an error.
-      const cut = (err?: Error) => {
-        settle();
-        try {
-          c.error(err ?? new Error("origin connection closed mid-body"));
-        } catch { /* already closed or errored */ }
-      };
-      res.once("error", cut);
-      res.once("aborted", () => cut());
-    },
-    pull() {
-      res.resume();
+// Long on purpose: the socket's events and the stream's pulls share the held bytes and one waiter.
+function bodyOf(req: Http.ClientRequest, res: Http.IncomingMessage, settle: () => void): Body {
+  let parts: Uint8Array[] = [];
+  let held = 0;
+  let ended = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const woken = () => (wake?.(), wake = undefined);
+  res.on("data", (chunk: Uint8Array) => {
+    parts.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    held += chunk.byteLength;
+    if (held >= HOLD) res.pause();
+    woken();
+  });
+  const fail = (err: unknown) => {
+    settle();
+    failure ??= err;
+    woken();
+  };
+  res.once("end", () => (settle(), ended = true, woken()));
+  // A connection cut mid-body: IncomingMessage reports it as "aborted" (Node 20) or an error.
+  res.once("error", fail);
+  res.once("aborted", () => fail(new Error("origin connection closed mid-body")));
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (held === 0 && !ended && failure === undefined) await new Promise<void>((r) => wake = r);
+      if (held > 0) {
+        // Bytes received before a cut go first: the span reader then resumes from the byte reached.
+        c.enqueue(parts.length === 1 ? parts[0] : joined(parts, held));
+        parts = [];
+        held = 0;
+        if (!ended) res.resume();
+      } else if (failure !== undefined) c.error(failure);
+      else c.close();
     },
     cancel() {
       settle();
       req.destroy();
     },
-  }, { highWaterMark: 1 });
+  }, { highWaterMark: 0 });
+  return { stream, fail };
+}
+
+function joined(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.byteLength) - p.byteLength);
+  return out;
 }
 
 function lookup(headers: Http.IncomingHttpHeaders): OriginResponse["headers"] {
