@@ -4,7 +4,9 @@
 // blocks (one origin request per block, what fromUrl did before it streamed
 // a span) — downloaded whole with curl, three times each, interleaved. On
 // Node, fromUrl's default transport is node:http; a fourth way forces the
-// global fetch (undici) to compare the two in one run.
+// global fetch (undici) to compare the two in one run. The ceiling for any
+// proxy on this runtime: node:http piping nginx's answer to the client,
+// with no ranged code at all.
 //
 //   node --import tsx bench/origin_vs_local.ts [sizeMiB=512] [blockMiB=4]
 //
@@ -12,6 +14,8 @@
 // of the local file's. Needs nginx and curl (Debian).
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { createServer, get } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,6 +42,15 @@ const server = await startServer(async (req) => {
   return handleVideo(req, name === "/blocks.mp4" ? { ...file, stream: undefined } : file);
 });
 
+const pipe = createServer((req, res) =>
+  get(nginx.url + "/movie.mp4", (o) => {
+    res.writeHead(o.statusCode ?? 502, { "content-length": o.headers["content-length"] });
+    o.pipe(res);
+  })
+);
+await new Promise<void>((resolve) => pipe.listen(0, "127.0.0.1", resolve));
+const pipeUrl = `http://127.0.0.1:${(pipe.address() as AddressInfo).port}/movie.mp4`;
+
 // Asynchronous: the server runs on this process's event loop.
 async function download(url: string): Promise<number> {
   const { stdout: out } = await promisify(execFile)("curl", [
@@ -58,21 +71,26 @@ const local: number[] = [];
 const origin: number[] = [];
 const blocks: number[] = [];
 const viaFetch: number[] = [];
+const piped: number[] = [];
 await download(server.url + "/local.mp4"); // warm the page cache and the JIT
 for (let i = 0; i < 3; i++) {
   local.push(await download(server.url + "/local.mp4"));
   origin.push(await download(server.url + "/origin.mp4"));
   blocks.push(await download(server.url + "/blocks.mp4"));
   viaFetch.push(await download(server.url + "/fetch.mp4"));
+  piped.push(await download(pipeUrl));
 }
 console.log(`runtime ${runtime}, file ${size / MiB} MiB, block ${blockSize / MiB} MiB`);
 console.log(`local  openFile  MB/s: ${local.map((x) => x.toFixed(0)).join(" ")}  median ${median(local).toFixed(0)}`);
 console.log(`origin fromUrl   MB/s: ${origin.map((x) => x.toFixed(0)).join(" ")}  median ${median(origin).toFixed(0)}`);
 console.log(`origin blocks    MB/s: ${blocks.map((x) => x.toFixed(0)).join(" ")}  median ${median(blocks).toFixed(0)}`);
 console.log(`origin via fetch MB/s: ${viaFetch.map((x) => x.toFixed(0)).join(" ")}  median ${median(viaFetch).toFixed(0)}`);
+console.log(`pipe proxy ceiling MB/s: ${piped.map((x) => x.toFixed(0)).join(" ")}  median ${median(piped).toFixed(0)}`);
 console.log(`fromUrl / local: ${(median(origin) / median(local)).toFixed(2)}`);
 console.log(`blocks / local: ${(median(blocks) / median(local)).toFixed(2)}`);
 console.log(`via fetch / local: ${(median(viaFetch) / median(local)).toFixed(2)}`);
+console.log(`pipe proxy / local: ${(median(piped) / median(local)).toFixed(2)}`);
 await server.close();
+pipe.close();
 await nginx.stop();
 rmSync(dir, { recursive: true, force: true });
