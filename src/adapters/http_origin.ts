@@ -1,10 +1,8 @@
 /**
  * `fromUrl`: a {@linkcode FileLike} over any HTTP origin that honours Range
  * — S3, R2 and GCS presigned URLs, nginx, another ranged server — so any
- * number of stateless instances can serve one library. Uses `fetch` and
- * `AbortController`, so it runs on Deno, Bun and edge runtimes; on Node it
- * uses `node:http` (node_origin.ts), whose bodies stream several times
- * faster than undici's.
+ * number of stateless instances can serve one library. Uses only `fetch`
+ * and `AbortController`: it runs on Deno, Node, Bun and edge runtimes.
  *
  * @example
  * ```ts ignore
@@ -29,7 +27,6 @@ import { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
 import { type ProbeRange, rangeHeader } from "../remote/probe_range.ts";
 import { remoteSetup, type RemoteSourceOptions } from "../remote/remote_source.ts";
 import { withRetries } from "../remote/retry.ts";
-import { nodeOriginTransport, type OriginResponse, type OriginTransport } from "./node_origin.ts";
 
 export { OriginChangedError, OriginError } from "../remote/origin_errors.ts";
 export type { RemoteSourceOptions } from "../remote/remote_source.ts";
@@ -37,12 +34,32 @@ export type { RemoteSourceOptions } from "../remote/remote_source.ts";
 /** Options of {@linkcode fromUrl}: those of every remote source, and the HTTP ones. */
 export interface FromUrlOptions extends RemoteSourceOptions {
   /**
-   * The fetch to use (a mock, one with a dispatcher, a service binding). Default: on Node, `node:http`
-   * with a keep-alive agent; elsewhere the global fetch.
+   * The fetch to use (a mock, one with a dispatcher, a service binding). Default: the global fetch.
+   * It may answer with any {@linkcode OriginResponse}, a Fetch `Response` or a lighter object.
    */
-  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  fetch?: (input: string, init: RequestInit) => Promise<OriginResponse>;
   /** Extra headers for every origin request (Authorization, a CDN token, ...). */
   headers?: HeadersInit;
+}
+
+/**
+ * What fromUrl needs of an origin's answer: a status, a header lookup and
+ * the body. A Fetch `Response` is one; so is a thinner wrapper over another
+ * HTTP client.
+ *
+ * @example
+ * ```ts ignore
+ * import type { OriginResponse } from "@ranged/video/origin";
+ * const empty: OriginResponse = { status: 404, headers: new Headers(), body: null };
+ * ```
+ */
+export interface OriginResponse {
+  /** The HTTP status. */
+  readonly status: number;
+  /** Header lookup by case-insensitive name; `null` when absent. */
+  readonly headers: { get(name: string): string | null };
+  /** The body; `null` when there is none. */
+  readonly body: ReadableStream<Uint8Array> | null;
 }
 
 interface OriginMeta {
@@ -88,8 +105,7 @@ interface OriginMeta {
 // (openSpan) checks; one closure keeps them together instead of threading them through helpers.
 export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<FileLike> {
   const href = String(url);
-  const doFetch: (input: string, init: RequestInit) => Promise<OriginResponse> = options.fetch ??
-    fetchVia(nodeOriginTransport());
+  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   // The first request asks for the client's whole span, which a sequential body then streams from.
   const { blockSize, plan, retry, reader: readerOf, stream: streamOf } = remoteSetup(options, { whole: true });
 
@@ -194,13 +210,6 @@ export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): 
     stream: (start, end) => streamOf(openSpan, start, end, { first: takeFirst(), onClose: close }),
     close,
   };
-}
-
-/** The request function over `transport` (node:http on Node), or the global fetch when there is none. */
-function fetchVia(transport: OriginTransport | undefined): (input: string, init: RequestInit) => Promise<OriginResponse> {
-  if (!transport) return (input, init) => fetch(input, init);
-  return (input, init) =>
-    transport(input, { headers: Object.fromEntries(new Headers(init.headers)), signal: init.signal ?? undefined });
 }
 
 function metaOf(res: OriginResponse, href: string, options: FromUrlOptions): OriginMeta {

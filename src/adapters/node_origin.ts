@@ -1,43 +1,26 @@
 /**
- * The origin transport `fromUrl` uses on Node: `node:http`/`node:https`
- * `request` over a keep-alive agent, instead of the global `fetch`, whose
- * undici body stream caps a download from a local origin at a fraction of
- * a local file's throughput (bench/origin_vs_local.ts). The answer is
- * Fetch-shaped (a status, a header lookup, a `ReadableStream` body), so the
- * validation in http_origin.ts is the same for both transports.
- *
- * The modules are taken with `process.getBuiltinModule` rather than
- * imported, so bundles for runtimes without `node:http` (Workers) never
- * see them; a Node without it (before 20.16) keeps the fetch path.
+ * A fetch-shaped origin client on `node:http`/`node:https` `request` over a
+ * keep-alive agent, for `fromUrl`'s `fetch` option. Built to test whether
+ * skipping undici's fetch speeds up a Node edge reading a local origin; on
+ * the shared 2-core machine it measured no faster than the global fetch
+ * (bench/origin_vs_local.ts, the `node:http` way), so `fromUrl` keeps the
+ * global fetch by default and this stays opt-in.
  *
  * @module
  */
 
-import type * as Http from "node:http";
-import type * as Https from "node:https";
+import * as http from "node:http";
+import * as https from "node:https";
 import { MAX_CHUNK } from "../http/chunk_size.ts";
-
-/** What an origin answered: enough of a Fetch `Response` for fromUrl. */
-export interface OriginResponse {
-  /** The HTTP status. */
-  readonly status: number;
-  /** Header lookup by case-insensitive name; `null` when absent. */
-  readonly headers: { get(name: string): string | null };
-  /** The body; `null` when there is none. */
-  readonly body: ReadableStream<Uint8Array> | null;
-}
-
-/** One GET to an origin: the transport fromUrl injects into its requests. */
-export type OriginTransport = (
-  url: string,
-  init: { headers: Record<string, string>; signal?: AbortSignal },
-) => Promise<OriginResponse>;
+import type { OriginResponse } from "./http_origin.ts";
 
 const MAX_REDIRECTS = 20;
 /** Bytes of a body held before the socket is paused: the largest chunk a local file's body sends. */
 const HOLD = MAX_CHUNK;
 /** Headers a cross-origin redirect must not carry on (as fetch drops them). */
 const CREDENTIALS = ["authorization", "cookie", "proxy-authorization"];
+// Keep-alive: a seek or a resume reuses the connection the last span left idle.
+const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
 
 /** A body stream, and how to error it (an abort after the head arrived). */
 interface Body {
@@ -45,46 +28,29 @@ interface Body {
   fail(err: unknown): void;
 }
 
-interface Modules {
-  http: typeof Http;
-  https: typeof Https;
-  agents: { "http:": Http.Agent; "https:": Http.Agent };
-}
-let modules: Modules | undefined;
-
 /**
- * The node:http transport when running on Node (not Deno or Bun, whose
- * fetch is fast), else `undefined`.
+ * GETs `input` with `init`'s headers and signal, following redirects as
+ * fetch's `redirect: "follow"` does. The body streams as the consumer
+ * pulls, at most 1 MiB held; cancelling it destroys the request and its
+ * socket.
  *
  * @example
  * ```ts ignore
- * import { nodeOriginTransport } from "./node_origin.ts";
- * const get = nodeOriginTransport();
- * const res = await get?.("http://127.0.0.1:8080/movie.mp4", { headers: { range: "bytes=0-99" } });
- * console.log(res?.status, res?.headers.get("content-range"));
+ * import { fromUrl } from "@ranged/video/origin";
+ * import { nodeFetch } from "./node_origin.ts";
+ * const file = await fromUrl("http://127.0.0.1:8080/movie.mp4", { fetch: nodeFetch });
  * ```
  */
-export function nodeOriginTransport(): OriginTransport | undefined {
-  const g = globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } };
-  if ("Bun" in globalThis || "Deno" in globalThis || !g.process?.versions?.node) return undefined;
-  if (!modules) {
-    const load = g.process.getBuiltinModule;
-    if (typeof load !== "function") return undefined;
-    const http = load("node:http") as typeof Http;
-    const https = load("node:https") as typeof Https;
-    // Keep-alive: a seek or a resume reuses the connection the last span left idle.
-    const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
-    modules = { http, https, agents };
-  }
-  return nodeGet;
+export function nodeFetch(input: string, init: RequestInit = {}): Promise<OriginResponse> {
+  const headers = Object.fromEntries(new Headers(init.headers));
+  return follow(input, headers, init.signal ?? undefined);
 }
 
-/** GETs `url`, following redirects as fetch's `redirect: "follow"` does. */
-async function nodeGet(url: string, init: Parameters<OriginTransport>[1]): Promise<OriginResponse> {
+/** GETs `url`, following redirects. */
+async function follow(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<OriginResponse> {
   let target = new URL(url);
-  let headers = init.headers;
   for (let hops = 0;; hops++) {
-    const res = await send(target, headers, init.signal);
+    const res = await send(target, headers, signal);
     const location = res.headers.get("location");
     if (![301, 302, 303, 307, 308].includes(res.status) || location === null) return res;
     await res.body?.cancel();
@@ -100,7 +66,6 @@ async function nodeGet(url: string, init: Parameters<OriginTransport>[1]): Promi
 
 /** One request; resolves with the answer's head, its body streamed as the consumer pulls. */
 function send(url: URL, headers: Record<string, string>, signal?: AbortSignal): Promise<OriginResponse> {
-  const { http, https, agents } = modules!;
   const secure = url.protocol === "https:";
   if (!secure && url.protocol !== "http:") return Promise.reject(new TypeError(`unsupported URL ${url}`));
   signal?.throwIfAborted();
@@ -137,7 +102,7 @@ function send(url: URL, headers: Record<string, string>, signal?: AbortSignal): 
  * its socket.
  */
 // Long on purpose: the socket's events and the stream's pulls share the held bytes and one waiter.
-function bodyOf(req: Http.ClientRequest, res: Http.IncomingMessage, settle: () => void): Body {
+function bodyOf(req: http.ClientRequest, res: http.IncomingMessage, settle: () => void): Body {
   let parts: Uint8Array[] = [];
   let held = 0;
   let ended = false;
@@ -186,7 +151,7 @@ function joined(parts: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-function lookup(headers: Http.IncomingHttpHeaders): OriginResponse["headers"] {
+function lookup(headers: http.IncomingHttpHeaders): OriginResponse["headers"] {
   return {
     get(name) {
       const v = headers[name.toLowerCase()];
