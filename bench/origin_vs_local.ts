@@ -43,7 +43,7 @@ const server = await startServer(async (req) => {
   return handleVideo(req, name === "/blocks.mp4" ? { ...file, stream: undefined } : file);
 });
 
-const pipe = createServer((req, res) =>
+const pipe = createServer((_req, res) =>
   get(nginx.url + "/movie.mp4", (o) => {
     res.writeHead(o.statusCode ?? 502, { "content-length": o.headers["content-length"] });
     o.pipe(res);
@@ -85,7 +85,9 @@ console.log(`runtime ${runtime}, file ${size / MiB} MiB, block ${blockSize / MiB
 console.log(`local  openFile  MB/s: ${local.map((x) => x.toFixed(0)).join(" ")}  median ${median(local).toFixed(0)}`);
 console.log(`origin fromUrl   MB/s: ${origin.map((x) => x.toFixed(0)).join(" ")}  median ${median(origin).toFixed(0)}`);
 console.log(`origin blocks    MB/s: ${blocks.map((x) => x.toFixed(0)).join(" ")}  median ${median(blocks).toFixed(0)}`);
-console.log(`origin node:http MB/s: ${viaNode.map((x) => x.toFixed(0)).join(" ")}  median ${median(viaNode).toFixed(0)}`);
+console.log(
+  `origin node:http MB/s: ${viaNode.map((x) => x.toFixed(0)).join(" ")}  median ${median(viaNode).toFixed(0)}`,
+);
 console.log(`pipe proxy ceiling MB/s: ${piped.map((x) => x.toFixed(0)).join(" ")}  median ${median(piped).toFixed(0)}`);
 console.log(`fromUrl / local: ${(median(origin) / median(local)).toFixed(2)}`);
 console.log(`blocks / local: ${(median(blocks) / median(local)).toFixed(2)}`);

@@ -16,7 +16,8 @@ const SEED = 11;
 const DATA = patternBytes(8 * 1024 * 1024, SEED);
 const ETAG = '"n1"';
 
-async function bytesOf(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+async function bytesOf(body: ReadableStream<Uint8Array> | undefined | null): Promise<Uint8Array> {
+  assert.ok(body, "a body");
   return new Uint8Array(await new Response(body).arrayBuffer());
 }
 
