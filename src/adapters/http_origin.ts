@@ -33,10 +33,33 @@ export type { RemoteSourceOptions } from "../remote/remote_source.ts";
 
 /** Options of {@linkcode fromUrl}: those of every remote source, and the HTTP ones. */
 export interface FromUrlOptions extends RemoteSourceOptions {
-  /** The fetch to use (a mock, one with a dispatcher, a service binding). Default: the global fetch. */
-  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /**
+   * The fetch to use (a mock, one with a dispatcher, a service binding). Default: the global fetch.
+   * It may answer with any {@linkcode OriginResponse}, a Fetch `Response` or a lighter object.
+   */
+  fetch?: (input: string, init: RequestInit) => Promise<OriginResponse>;
   /** Extra headers for every origin request (Authorization, a CDN token, ...). */
   headers?: HeadersInit;
+}
+
+/**
+ * What fromUrl needs of an origin's answer: a status, a header lookup and
+ * the body. A Fetch `Response` is one; so is a thinner wrapper over another
+ * HTTP client.
+ *
+ * @example
+ * ```ts ignore
+ * import type { OriginResponse } from "@ranged/video/origin";
+ * const empty: OriginResponse = { status: 404, headers: new Headers(), body: null };
+ * ```
+ */
+export interface OriginResponse {
+  /** The HTTP status. */
+  readonly status: number;
+  /** Header lookup by case-insensitive name; `null` when absent. */
+  readonly headers: { get(name: string): string | null };
+  /** The body; `null` when there is none. */
+  readonly body: ReadableStream<Uint8Array> | null;
 }
 
 interface OriginMeta {
@@ -189,7 +212,7 @@ export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): 
   };
 }
 
-function metaOf(res: Response, href: string, options: FromUrlOptions): OriginMeta {
+function metaOf(res: OriginResponse, href: string, options: FromUrlOptions): OriginMeta {
   const h = res.headers;
   let size: number | undefined;
   if (res.status === 206) size = parseContentRange(h.get("content-range"))?.size;
@@ -210,7 +233,7 @@ function metaOf(res: Response, href: string, options: FromUrlOptions): OriginMet
 }
 
 /** What changed between the first answer and this one, or undefined. */
-function changedDetail(meta: OriginMeta, res: Response, size: number | undefined): string | undefined {
+function changedDetail(meta: OriginMeta, res: OriginResponse, size: number | undefined): string | undefined {
   const etag = res.headers.get("etag");
   if (meta.etag !== undefined && etag !== null && !weakMatch(meta.etag, etag)) {
     return `ETag ${meta.etag} became ${etag}`;
@@ -232,13 +255,13 @@ function parseContentRange(value: string | null): { start: number; end: number; 
   return Number.isSafeInteger(size) && start <= end && end < size ? { start, end, size } : undefined;
 }
 
-function contentLength(res: Response): number | undefined {
+function contentLength(res: OriginResponse): number | undefined {
   const v = res.headers.get("content-length");
   const n = v !== null && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function checkEncoding(res: Response, href: string): void {
+function checkEncoding(res: OriginResponse, href: string): void {
   const enc = res.headers.get("content-encoding");
   if (enc && enc.trim().toLowerCase() !== "identity") {
     res.body?.cancel().catch(() => {});
@@ -246,12 +269,12 @@ function checkEncoding(res: Response, href: string): void {
   }
 }
 
-function statusError(res: Response, href: string): OriginError {
+function statusError(res: OriginResponse, href: string): OriginError {
   const s = res.status;
   return new OriginError(`${href}: origin answered ${s}`, { status: s, retryable: s >= 500 || s === 429 || s === 408 });
 }
 
-async function discard(res: Response): Promise<void> {
+async function discard(res: OriginResponse): Promise<void> {
   await res.body?.cancel().catch(() => {});
 }
 
