@@ -119,6 +119,11 @@ describe("parseBoxHeader edges and messages", () => {
     const odd = new Uint8Array([0x01, 0x7f, 0xa9, 0x41]);
     assert.equal(message(concat(u32(7), odd)), "'\\x01\\x7f\u00a9A' at 7: size 7 smaller than its header");
     assert.equal(message(concat(u32(9), ascii("free"))), "'free' at 7: size 9 runs past its parent (8 bytes left)");
+    // Kills `end - offset` → `end + offset` in that message: the bytes left are counted from the box's offset.
+    const second = concat(box("free"), u32(16), ascii("skip"));
+    assert.throws(() => parseBoxHeader(second, 8, 20), {
+      message: "'skip' at 8: size 16 runs past its parent (12 bytes left)",
+    });
     assert.equal(message(concat(u32(0), ascii("mdat"))), `'mdat' at 7: size 0 ("to the end") where it is not allowed`);
     assert.equal(message(concat(u32(1), ascii("free"), u64(2n ** 60n))), "'free' at 7: 64-bit size too large");
     assert.equal(message(new Uint8Array(7)), "truncated box header at 7");
@@ -141,9 +146,12 @@ describe("parseBoxHeader edges and messages", () => {
     assert.equal(parseBoxHeader(b, 0, Number.MAX_SAFE_INTEGER).size, Number.MAX_SAFE_INTEGER);
   });
 
-  // Kills `size < headerSize` → `<=`: a box of exactly its header is fine.
+  // Kills `size < headerSize` → `<=`, and `end - offset < 8` / `< 16` →
+  // `<=` and `offset + 8` / `+ 16 > bytes.length` → `>=`: a box of exactly
+  // its header, in a parent and a buffer of exactly that size, is fine.
   test("a box exactly as long as its header is accepted", () => {
     assert.equal(parseBoxHeader(box("free"), 0, 8).size, 8);
+    assert.equal(parseBoxHeader(largeBox("free"), 0, 16).size, 16);
     const uuid = box("uuid", new Uint8Array(16));
     assert.equal(parseBoxHeader(uuid, 0, 24).size, 24);
   });
@@ -212,15 +220,20 @@ describe("reading from a FileLike", () => {
     await assert.rejects(readBoxHeader(fromBytes(concat(u32(1), ascii("mdat"), u32(0))), 0), Mp4FormatError);
   });
 
-  // Kills `want < 8` → `<= 8` and the message of readBoxHeader: an 8-byte box
-  // at the end of the file is read; 7 bytes are a truncated header.
+  // Kills `want < 8` → `<= 8` and → `false`, `file.size - position` → `+`
+  // and the message of readBoxHeader: an 8-byte box at the end of the file is
+  // read with one read of 8 bytes; 7 bytes left are refused without a read.
   test("a last top-level box of exactly 8 bytes; 7 bytes left are truncated", async () => {
-    const boxes = await readTopLevelBoxes(fromBytes(concat(FTYP, box("free"))));
+    const file = virtualFile([FTYP, box("free")]);
+    const boxes = await readTopLevelBoxes(file);
     assert.deepEqual(boxes.map((b) => [b.type, b.size]), [["ftyp", FTYP.length], ["free", 8]]);
+    assert.deepEqual([file.reads, file.bytesRead], [2, FTYP.length + 8], "one read per box, no read past the end");
+    const short = virtualFile([FTYP, new Uint8Array(7)]);
     await assert.rejects(
-      readTopLevelBoxes(fromBytes(concat(FTYP, new Uint8Array(7)))),
+      readTopLevelBoxes(short),
       (err: unknown) => err instanceof Mp4FormatError && err.message === `truncated box header at ${FTYP.length}`,
     );
+    assert.equal(short.reads, 1, "only the ftyp is read");
   });
 
   // Kills `boxes.length >= maxBoxes` → `>`: exactly maxBoxes boxes are fine.
