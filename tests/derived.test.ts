@@ -318,3 +318,24 @@ describe("derivedFile edges", () => {
     assert.equal(tag(-1), undefined);
   });
 });
+
+describe("derivedFile more edges", () => {
+  // Kills `options.type ?? source.type` → `&&`: the option wins over the source's type.
+  test("the type option replaces the source's", () => {
+    const src = fromBytes(SRC, { type: "video/mp4" });
+    assert.equal(derivedFile(src, [], { transform: "t", version: 1, type: "video/mp2t" }).type, "video/mp2t");
+    assert.equal(derivedFile(src, [], { transform: "t", version: 1 }).type, "video/mp4");
+  });
+
+  // Kills `into.length - filled` → `into.length + filled`: a long generated
+  // piece after a partly filled buffer must be cut to what is left of it.
+  test("a generated piece longer than what is left of the buffer", async () => {
+    const file = derivedFile(fromBytes(SRC), [{ offset: 0, length: 2 }, { bytes: GEN_A }], {
+      transform: "t",
+      version: 1,
+    });
+    const into = new Uint8Array(5);
+    assert.equal(await file.read(into, 0), 5);
+    assert.deepEqual(into, concat(SRC.subarray(0, 2), GEN_A.subarray(0, 3)));
+  });
+});
