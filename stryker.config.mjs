@@ -19,13 +19,16 @@ export default {
   // suite of the selected files under tsx, once per mutant.
   testRunner: "command",
   commandRunner: {
-    command: `"${process.execPath}" --import tsx --test --test-concurrency=1 ${tests}`,
+    // A mutant can grow memory without end (one in conditional.ts loops while
+    // it appends): a 512 MB heap makes it die quickly instead of taking the box.
+    command: `"${process.execPath}" --max-old-space-size=512 --import tsx --test --test-concurrency=1 ${tests}`,
   },
   coverageAnalysis: "off",
   // TypeScript 7 ships no compiler API, so @stryker-mutator/typescript-checker
   // cannot load it; mutants that only break types run (tsx strips types).
   checkers: [],
-  concurrency: Number(process.env.RANGED_MUTATE_CONCURRENCY ?? 2),
+  // One worker by default: the machine is shared (docs/MUTATION.md).
+  concurrency: Number(process.env.RANGED_MUTATE_CONCURRENCY ?? 1),
   timeoutMS: 20_000,
   timeoutFactor: 3,
   reporters: ["clear-text", "progress", "json"],

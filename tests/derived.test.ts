@@ -241,3 +241,101 @@ describe("derivedFile through handleVideo", () => {
     );
   });
 });
+
+// Found by mutation testing (docs/MUTATION.md): each test names the mutants it kills.
+describe("derivedFile edges", () => {
+  // Kills `into.length === 0` → `false`, `position >= size` → `>`,
+  // `filled < into.length` → `<=` and `n < want` → `<=`: each of them makes a
+  // zero-length read of the source (or stops a read short) instead of stopping.
+  test("the source is asked only for bytes the read needs", async () => {
+    const { source, file } = make();
+    assert.equal(await file.read(new Uint8Array(0), 5), 0, "an empty buffer");
+    assert.equal(await file.read(new Uint8Array(4), file.size), 0, "at the end");
+    const head = new Uint8Array(300);
+    assert.equal(await file.read(head, 0), 300, "exactly the generated first piece");
+    assert.deepEqual(head, GEN_A);
+    assert.deepEqual(source.reads, [], "no source read for any of them");
+    const span = new Uint8Array(1001);
+    assert.equal(await file.read(span, 300), 1001, "one whole span and one byte of the next");
+    assert.deepEqual(span, EXPECTED.subarray(300, 1301));
+    assert.deepEqual(source.reads, [{ position: 4000, length: 1000 }, { position: 0, length: 1 }]);
+  });
+
+  // Kills the string mutants of the construction errors and
+  // `!Number.isSafeInteger(p.length)` → `false` (a fractional length would
+  // otherwise only fail later, as a derived size that is not an integer).
+  test("construction errors say which piece and why", () => {
+    const src = fromBytes(SRC);
+    const opts = { transform: "t", version: 1 };
+    assert.throws(() => derivedFile(src, [{ offset: 0, length: 0.5 }], opts), {
+      name: "RangeError",
+      message: "piece 0: offset and length must be non-negative safe integers",
+    });
+    assert.throws(() => derivedFile(src, [{ bytes: GEN_B }, { offset: 4999, length: 2 }], opts), {
+      name: "RangeError",
+      message: "piece 1: [4999, 5001) is outside the source (5000)",
+    });
+    assert.throws(() => derivedFile(src, [], { transform: "a b", version: 1 }), {
+      name: "TypeError",
+      message: "transform and version must match /^[A-Za-z0-9._-]+$/: a b 1",
+    });
+  });
+
+  // Kills `!Number.isSafeInteger(size)` → `false`: two spans of a 2^53 - 1 byte source.
+  test("a derived size past 2^53 - 1 is refused", () => {
+    const huge = { size: Number.MAX_SAFE_INTEGER, read: () => Promise.resolve(0) };
+    const whole = { offset: 0, length: Number.MAX_SAFE_INTEGER };
+    assert.throws(() => derivedFile(huge, [whole, whole], { transform: "t", version: 1 }), {
+      name: "RangeError",
+      message: "derived size is not a safe integer",
+    });
+  });
+
+  // Kills `source.close?.()` → `source.close()`: a source without close.
+  test("close works on a source without close", async () => {
+    const file = derivedFile({ size: 0, read: () => Promise.resolve(0) }, [], { transform: "t", version: 1 });
+    assert.equal(await file.close?.(), undefined);
+  });
+
+  // Kills `info === undefined` → `false`: asking a plain file for a transform.
+  test("derivedInfo of a plain file with a transform is undefined", () => {
+    assert.equal(derivedInfo(fromBytes(SRC), "test"), undefined);
+  });
+
+  // Kills the regex mutants of the tag cleaning: quotes, whitespace and DEL go, the rest stays.
+  test("derivedETag drops whitespace, DEL and inner quotes from the source's tag", () => {
+    assert.equal(derivedETag('"a b\t\x7fc"', "x.1"), '"abc-x.1"');
+    assert.equal(derivedETag('W/"a"b"', "x.1"), 'W/"ab-x.1"');
+  });
+
+  // Kills `m >= 0` → `m > 0` and `Number.isFinite(m)` → `true`: an mtime of 0
+  // is a validator, NaN and negative ones are not.
+  test("the source's size-and-mtime validator at mtime 0, NaN and -1", () => {
+    const opts = { transform: "t", version: 1 };
+    const tag = (lastModified: number) => derivedFile(fromBytes(SRC, { lastModified }), [], opts).etag;
+    assert.equal(tag(0), `"0-${SRC.length.toString(16)}-t.1"`);
+    assert.equal(tag(Number.NaN), undefined);
+    assert.equal(tag(-1), undefined);
+  });
+});
+
+describe("derivedFile more edges", () => {
+  // Kills `options.type ?? source.type` → `&&`: the option wins over the source's type.
+  test("the type option replaces the source's", () => {
+    const src = fromBytes(SRC, { type: "video/mp4" });
+    assert.equal(derivedFile(src, [], { transform: "t", version: 1, type: "video/mp2t" }).type, "video/mp2t");
+    assert.equal(derivedFile(src, [], { transform: "t", version: 1 }).type, "video/mp4");
+  });
+
+  // Kills `into.length - filled` → `into.length + filled`: a long generated
+  // piece after a partly filled buffer must be cut to what is left of it.
+  test("a generated piece longer than what is left of the buffer", async () => {
+    const file = derivedFile(fromBytes(SRC), [{ offset: 0, length: 2 }, { bytes: GEN_A }], {
+      transform: "t",
+      version: 1,
+    });
+    const into = new Uint8Array(5);
+    assert.equal(await file.read(into, 0), 5);
+    assert.deepEqual(into, concat(SRC.subarray(0, 2), GEN_A.subarray(0, 3)));
+  });
+});

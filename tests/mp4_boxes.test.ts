@@ -101,7 +101,69 @@ describe("parseBoxHeader at a non-zero offset", () => {
   });
 });
 
+// Found by mutation testing (docs/MUTATION.md): each test names the mutants it kills.
+describe("parseBoxHeader edges and messages", () => {
+  // Kills the string mutants of every message and of the escaping of `shown`
+  // (its regex, `toString(16)`, `padStart(2, "0")`): the type is quoted with
+  // control bytes escaped, latin1 letters such as © kept.
+  test("each refusal says what and where, with control bytes in the type escaped", () => {
+    const message = (b: Uint8Array, end = b.length, allowToEnd = false) => {
+      try {
+        parseBoxHeader(b, 0, end, allowToEnd, 7);
+      } catch (err) {
+        assert.ok(err instanceof Mp4FormatError);
+        return err.message;
+      }
+      assert.fail("no error");
+    };
+    const odd = new Uint8Array([0x01, 0x7f, 0xa9, 0x41]);
+    assert.equal(message(concat(u32(7), odd)), "'\\x01\\x7f\u00a9A' at 7: size 7 smaller than its header");
+    assert.equal(message(concat(u32(9), ascii("free"))), "'free' at 7: size 9 runs past its parent (8 bytes left)");
+    // Kills `end - offset` → `end + offset` in that message: the bytes left are counted from the box's offset.
+    const second = concat(box("free"), u32(16), ascii("skip"));
+    assert.throws(() => parseBoxHeader(second, 8, 20), {
+      message: "'skip' at 8: size 16 runs past its parent (12 bytes left)",
+    });
+    assert.equal(message(concat(u32(0), ascii("mdat"))), `'mdat' at 7: size 0 ("to the end") where it is not allowed`);
+    assert.equal(message(concat(u32(1), ascii("free"), u64(2n ** 60n))), "'free' at 7: 64-bit size too large");
+    assert.equal(message(new Uint8Array(7)), "truncated box header at 7");
+    assert.equal(message(concat(u32(1), ascii("free"))), "truncated 64-bit size at 7");
+    assert.equal(message(concat(u32(24), ascii("uuid"))), "truncated uuid box header at 7");
+  });
+
+  // Kills `offset + 8 > bytes.length` → `false` (and the same for the 64-bit
+  // size and the uuid): a parent that claims more bytes than the buffer holds
+  // must fail as a format error, not as DataView's RangeError.
+  test("a buffer shorter than the parent claims is a truncated header", () => {
+    assert.throws(() => parseBoxHeader(new Uint8Array([0, 0, 0, 8, 0x66]), 0, 100), /truncated box header/);
+    assert.throws(() => parseBoxHeader(concat(u32(1), ascii("free"), u32(0)), 0, 100), /truncated 64-bit size/);
+    assert.throws(() => parseBoxHeader(concat(u32(40), ascii("uuid"), u32(0)), 0, 100), /truncated uuid/);
+  });
+
+  // Kills `big > MAX_SAFE_INTEGER` → `>=`: 2^53 - 1 itself is a size.
+  test("a 64-bit size of exactly 2^53 - 1 is accepted", () => {
+    const b = concat(u32(1), ascii("free"), u64(2n ** 53n - 1n));
+    assert.equal(parseBoxHeader(b, 0, Number.MAX_SAFE_INTEGER).size, Number.MAX_SAFE_INTEGER);
+  });
+
+  // Kills `size < headerSize` → `<=`, and `end - offset < 8` / `< 16` →
+  // `<=` and `offset + 8` / `+ 16 > bytes.length` → `>=`: a box of exactly
+  // its header, in a parent and a buffer of exactly that size, is fine.
+  test("a box exactly as long as its header is accepted", () => {
+    assert.equal(parseBoxHeader(box("free"), 0, 8).size, 8);
+    assert.equal(parseBoxHeader(largeBox("free"), 0, 16).size, 16);
+    const uuid = box("uuid", new Uint8Array(16));
+    assert.equal(parseBoxHeader(uuid, 0, 24).size, 24);
+  });
+});
+
 describe("childBoxes", () => {
+  // Kills `end - pos >= 8` → `> 8`: the last child may be exactly 8 bytes.
+  test("a last child of exactly 8 bytes is returned", () => {
+    const b = concat(box("skip", new Uint8Array(2)), box("free"));
+    assert.deepEqual([...childBoxes(b, 0, b.length)].map((c) => c.type), ["skip", "free"]);
+  });
+
   test("a second child that runs past the parent is refused", () => {
     const b = concat(box("free"), box("skip", new Uint8Array(8)));
     assert.equal([...childBoxes(b, 0, 24)].length, 2, "both children fit in 24 bytes");
@@ -156,6 +218,28 @@ describe("reading from a FileLike", () => {
   test("a truncated header at the end is refused", async () => {
     await assert.rejects(readTopLevelBoxes(fromBytes(concat(FTYP, new Uint8Array([0, 0, 0])))), Mp4FormatError);
     await assert.rejects(readBoxHeader(fromBytes(concat(u32(1), ascii("mdat"), u32(0))), 0), Mp4FormatError);
+  });
+
+  // Kills `want < 8` → `<= 8` and → `false`, `file.size - position` → `+`
+  // and the message of readBoxHeader: an 8-byte box at the end of the file is
+  // read with one read of 8 bytes; 7 bytes left are refused without a read.
+  test("a last top-level box of exactly 8 bytes; 7 bytes left are truncated", async () => {
+    const file = virtualFile([FTYP, box("free")]);
+    const boxes = await readTopLevelBoxes(file);
+    assert.deepEqual(boxes.map((b) => [b.type, b.size]), [["ftyp", FTYP.length], ["free", 8]]);
+    assert.deepEqual([file.reads, file.bytesRead], [2, FTYP.length + 8], "one read per box, no read past the end");
+    const short = virtualFile([FTYP, new Uint8Array(7)]);
+    await assert.rejects(
+      readTopLevelBoxes(short),
+      (err: unknown) => err instanceof Mp4FormatError && err.message === `truncated box header at ${FTYP.length}`,
+    );
+    assert.equal(short.reads, 1, "only the ftyp is read");
+  });
+
+  // Kills `boxes.length >= maxBoxes` → `>`: exactly maxBoxes boxes are fine.
+  test("exactly maxBoxes boxes are read", async () => {
+    const file = fromBytes(concat(...Array.from({ length: 10 }, () => box("free"))));
+    assert.equal((await readTopLevelBoxes(file, { maxBoxes: 10 })).length, 10);
   });
 
   test("too many boxes are refused after maxBoxes small reads", async () => {
