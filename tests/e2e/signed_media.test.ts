@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "./_chromium.ts";
-import { requireBinary, SAMPLES, startServer, type TestServer } from "./_server.ts";
+import { eventually, requireBinary, SAMPLES, startServer, type TestServer } from "./_server.ts";
 import { signUrl } from "../../src/access/signed_url.ts";
 
 const SECRET = "e2e secret for signed clips and HLS";
@@ -203,8 +203,10 @@ describe("signed HLS", () => {
       } finally {
         await page.close();
       }
+      const seg1 = /\/seg-1\.m4s\?exp=\d+&scope=\/movie\.mp4&sig=\S+ 20[06]/;
+      await eventually(() => mountLines(from).some((l) => seg1.test(l))); // the log is written in batches
       const lines = mountLines(from);
-      assert.ok(lines.some((l) => /\/seg-1\.m4s\?exp=\d+&scope=\/movie\.mp4&sig=\S+ 20[06]/.test(l)), lines.join("\n"));
+      assert.ok(lines.some((l) => seg1.test(l)), lines.join("\n"));
       assert.deepEqual(lines.filter((l) => / 403/.test(l)), [], "nothing refused");
     });
   }
@@ -227,7 +229,12 @@ describe("signed HLS", () => {
     } finally {
       await page.close();
     }
-    assert.ok(signed!.log.some((l) => /^GET \/movie\.en\.vtt\?exp=\d+&scope=\/movie\.en\.vtt&sig=\S+ 200/.test(l)));
+    // The access log is written in batches: wait for the line rather than read it at once.
+    const vtt = /^GET \/movie\.en\.vtt\?exp=\d+&scope=\/movie\.en\.vtt&sig=\S+ 200/;
+    assert.ok(
+      await eventually(() => signed!.log.some((l) => vtt.test(l))),
+      "the subtitles were fetched with their token",
+    );
   });
 
   test("the master with one byte changed and a segment without its token are refused", async () => {
