@@ -39,6 +39,7 @@ export interface SampleGroup {
 export interface SideTables {
   /** `sdtp` payload: one byte per sample, a copy. */
   readonly sdtp: Uint8Array | undefined;
+  /** One entry per `sbgp` (with its `sgpd`) the clip crops; groups it cannot keep exactly are dropped whole. */
   readonly groups: readonly SampleGroup[];
   /** Bytes held. */
   readonly bytes: number;
