@@ -85,9 +85,28 @@ export const file: FileLike = {
       }
       n += take;
     }
+    markKeyframes(into.subarray(0, n), position);
     return Promise.resolve(n);
   },
 };
+
+/**
+ * Every video chunk starts with a keyframe (one every 50 frames, 25 a chunk, so every other chunk starts on one): its
+ * first bytes become a 4-byte NAL length and an IDR NAL header, since HLS reads a segment's first picture to check it
+ * really is one. The rest of each sample stays filler.
+ */
+const IDR = Uint8Array.of(0, 0, 0x3e, 0x7c, 0x65); // length 15996 = 16000 − 4, nal_unit_type 5
+const SECOND_BYTES = Math.floor(MEDIA / SECONDS);
+function markKeyframes(out: Uint8Array, position: number): void {
+  const end = position + out.length;
+  for (let c = Math.max(0, Math.floor((position - head.length) / SECOND_BYTES)); c < SECONDS; c++) {
+    const at = head.length + c * SECOND_BYTES;
+    if (at >= end) break;
+    for (let j = 0; j < IDR.length; j++) {
+      if (at + j >= position && at + j < end) out[at + j - position] = IDR[j];
+    }
+  }
+}
 
 /** A small file of `size` bytes read from memory, as `file` is: what a playlist request is compared with. */
 export function smallFile(size: number): FileLike {

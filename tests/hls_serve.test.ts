@@ -120,6 +120,26 @@ describe("serveHls on a real MP4", () => {
     assert.deepEqual(await seg("t=1"), await seg("t=2"), "a segment layout kept from one request serves the next");
   });
 
+  test("a cached package reads a segment's first picture once: later requests read only the segment", async () => {
+    // Kills: dropping onceVerified (every request for seg-3 would read its first picture again).
+    const cache = createHlsCache();
+    const reads: { position: number; length: number }[][] = [];
+    for (let i = 0; i < 3; i++) {
+      const f = file();
+      const res = await serveHls(new Request("http://x/gop2.mp4/seg-3.m4s"), f, "seg-3.m4s", {
+        segmentDuration: 2,
+        cache,
+      });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      reads.push(f.reads);
+    }
+    // The segment's first sample: where the body's first read starts once nothing else is read.
+    const first = reads[2][0].position;
+    const atFirst = reads.map((r) => r.filter((x) => x.position === first).length);
+    assert.deepEqual(atFirst, [2, 1, 1], "reads of the first picture per request: the check's, then only the body's");
+  });
+
   test("master: codecs, resolution and bandwidth from the file", async () => {
     const m = parse(await (await get("master.m3u8")).text());
     const attrs = m.playlists[0].attributes;

@@ -270,7 +270,8 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
       );
       const answer = segmentAnswer(resource.rendition, rendition.contentType, layout, `hls-seg-${n}`, version);
       if (n < BUILD_CHECKED_SEGMENTS) return answer;
-      return { ...answer, check: ([file]) => firstProblem(file, rendition.tracks, rendition.starts, n) };
+      const check = ([file]: readonly FileLike[]) => firstProblem(file, rendition.tracks, rendition.starts, n);
+      return { ...answer, check: onceVerified(pkg, `${resource.rendition}\0${n}`, check) };
     }
     case "trackInit":
     case "trackSegment":
@@ -307,7 +308,33 @@ function trackAnswer(
   );
   const answer = segmentAnswer(resource.rendition, type, layout, `dash-seg-${track.id}-${n}`, version);
   if (n < BUILD_CHECKED_SEGMENTS) return answer;
-  return { ...answer, check: ([file]) => segmentStartProblem(file, track, rendition.starts[k][n]) };
+  const check = ([file]: readonly FileLike[]) => segmentStartProblem(file, track, rendition.starts[k][n]);
+  return { ...answer, check: onceVerified(pkg, `${resource.rendition}\0${n}\0${track.id}`, check) };
+}
+
+/** Segments of a package whose first pictures were read and found to be keyframes. */
+const verified = new WeakMap<HlsPackage, Set<string>>();
+
+/**
+ * `check`, read from the file only until it passes once: a package is one version of its files, so a
+ * segment found to start on a keyframe stays so, and later requests for it cost no extra read.
+ * (At most one key per segment and track: a few thousand short strings for a long film.)
+ */
+function onceVerified(
+  pkg: HlsPackage,
+  key: string,
+  check: (sources: readonly FileLike[]) => Promise<string | undefined>,
+): (sources: readonly FileLike[]) => Promise<string | undefined> {
+  return async (sources) => {
+    let seen = verified.get(pkg);
+    if (seen?.has(key)) return undefined;
+    const problem = await check(sources);
+    if (problem === undefined) {
+      if (seen === undefined) verified.set(pkg, seen = new Set());
+      seen.add(key);
+    }
+    return problem;
+  };
 }
 
 /** The first reason any track's samples in segment `n` do not start on a keyframe. */
