@@ -153,6 +153,7 @@ async function pumpIntoBuffers(
   const length = Number(res.getHeader("content-length"));
   let size = length > 0 && length <= MAX_CHUNK ? length : FIRST_CHUNK;
   let flushed = 0;
+  const began = performance.now();
   let sent = 0;
   let writing = 0;
   let wake: (() => void) | undefined;
@@ -174,7 +175,7 @@ async function pumpIntoBuffers(
       res.write(value, () => {
         writing--;
         flushed += value.length;
-        size = pacedSize(size, value.length, performance.now() - started, flushed);
+        size = pacedSize(size, value.length, performance.now() - started, flushed, performance.now() - began);
         giveBuffer(value.buffer as ArrayBuffer);
         wake?.();
       });

@@ -240,6 +240,7 @@ async function sendSegments(
   const span = first ? first.end - first.start + 1 : 0;
   let size = fixed ?? (segments.length === 1 && span <= MAX_CHUNK ? span : FIRST_CHUNK);
   let flushed = 0;
+  const began = performance.now();
   try {
     for (const seg of segments) {
       if ("bytes" in seg) {
@@ -270,7 +271,9 @@ async function sendSegments(
         res.write(n === view.length ? view : view.subarray(0, n), () => {
           writing--;
           flushed += n;
-          if (fixed === undefined) size = pacedSize(size, n, performance.now() - started, flushed);
+          if (fixed === undefined) {
+            size = pacedSize(size, n, performance.now() - started, flushed, performance.now() - began);
+          }
           giveBuffer(buf);
           onWake();
         });
