@@ -90,7 +90,8 @@ function firstDifference(got: Uint8Array, want: Uint8Array): number {
 }
 
 /**
- * The one known exception, measured on Bun 1.4.4 with Linux 6.18 (ext4):
+ * The one known exception, measured on Bun 1.4.4 with Linux 6.18 (ext4), and
+ * seen too on a copying read that races the truncation:
  * sendfile queues page-cache pages in the socket by reference, and
  * truncating a file zeroes the rest of the page (a large folio, up to 2 MiB)
  * holding the new end, bytes already queued included. So from the new end
@@ -151,8 +152,9 @@ describe(`files truncated while streaming (${runtime})`, () => {
           assert.ok(body.length - dataAt < BIG_SIZE - 8 * MiB, "second part not complete");
         } else {
           const want = BIG.subarray(start);
-          const sendfile = kind === "native" && runtime === "bun";
-          const got = sendfile ? withoutFolioZeros(body, want, start, truncateTo) : body;
+          // Any adapter: a copying read (pread) that races the truncation can copy the folio's zeroed tail too
+          // (seen on Bun's node:fs path about 1 run in 5, first difference below the 2 MiB boundary).
+          const got = withoutFolioZeros(body, want, start, truncateTo);
           assert.equal(firstDifference(got, want), -1, "bytes differ from the file (zero padding?)");
         }
       });
