@@ -13,6 +13,16 @@ const node = (file, ts = false, line) => () => [
   line ? nodeBinary(line) : process.execPath,
   [...(ts ? ["--import", "tsx"] : []), `bench/servers/${file}`],
 ];
+/** The CLI as users run it, with one worker: every server here is pinned to one core. */
+const cliArgs = (ctx, port, { log = false } = {}) => [
+  "cli.ts",
+  ...(log ? [] : ["--quiet"]),
+  "--workers",
+  "1",
+  "--port",
+  `${port}`,
+  ctx.dataDir,
+];
 /** The Node line the README calls current LTS: every Node server also runs on it (issue 16). */
 export const NODE_LTS = 26;
 
@@ -69,17 +79,7 @@ export const SERVERS = [
     command: (
       ctx,
       port,
-    ) => [process.execPath, [
-      "--import",
-      "tsx",
-      "cli.ts",
-      "--quiet",
-      "--workers",
-      "1",
-      "--port",
-      `${port}`,
-      ctx.dataDir,
-    ]],
+    ) => [process.execPath, ["--import", "tsx", ...cliArgs(ctx, port)]],
   },
   {
     id: "cli-node-log",
@@ -90,7 +90,7 @@ export const SERVERS = [
     command: (
       ctx,
       port,
-    ) => [process.execPath, ["--import", "tsx", "cli.ts", "--workers", "1", "--port", `${port}`, ctx.dataDir]],
+    ) => [process.execPath, ["--import", "tsx", ...cliArgs(ctx, port, { log: true })]],
   },
   {
     id: "cli-deno",
@@ -100,18 +100,7 @@ export const SERVERS = [
     command: (
       ctx,
       port,
-    ) => [bin(ctx, "deno"), [
-      "run",
-      "-A",
-      "--no-prompt",
-      "cli.ts",
-      "--quiet",
-      "--workers",
-      "1",
-      "--port",
-      `${port}`,
-      ctx.dataDir,
-    ]],
+    ) => [bin(ctx, "deno"), ["run", "-A", "--no-prompt", ...cliArgs(ctx, port)]],
   },
   {
     id: "cli-bun",
@@ -121,7 +110,7 @@ export const SERVERS = [
     command: (
       ctx,
       port,
-    ) => [bin(ctx, "bun"), ["cli.ts", "--quiet", "--workers", "1", "--port", `${port}`, ctx.dataDir]],
+    ) => [bin(ctx, "bun"), cliArgs(ctx, port)],
   },
   {
     id: "deno-fsfile",
