@@ -13,7 +13,7 @@ import { Readable } from "node:stream";
 import { FIRST_CHUNK, MAX_CHUNK } from "../http/chunk_size.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { targetUrl } from "../http/request_target.ts";
-import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
+import { BUFFERS, giveBuffer, ReadPacer, takeBuffer } from "./buffer_pool.ts";
 import { localAuthority } from "./node_request_head.ts";
 
 /**
@@ -135,7 +135,6 @@ async function pumpChunks(
   return sent;
 }
 
-const BUFFERS = 2;
 
 /**
  * Reads a byte stream into at most two pooled buffers at a time, each given
@@ -151,9 +150,7 @@ async function pumpIntoBuffers(
 ): Promise<number> {
   // A body that fits in one large read gets it: a 1 MiB range costs one read.
   const length = Number(res.getHeader("content-length"));
-  let size = length > 0 && length <= MAX_CHUNK ? length : FIRST_CHUNK;
-  let flushed = 0;
-  const began = performance.now();
+  const pacer = new ReadPacer(length > 0 && length <= MAX_CHUNK ? length : FIRST_CHUNK);
   let sent = 0;
   let writing = 0;
   let wake: (() => void) | undefined;
@@ -163,10 +160,11 @@ async function pumpIntoBuffers(
     while (!signal.aborted) {
       while (writing >= BUFFERS && !signal.aborted) await new Promise<void>((r) => wake = r);
       if (signal.aborted) return sent;
+      const size = pacer.size;
       const buf = takeBuffer(size);
-      const { done, value } = await reader.read(new Uint8Array(buf, 0, Math.min(size, buf.byteLength)));
+      const { done, value } = await reader.read(buf.length === size ? buf : buf.subarray(0, size));
       if (done) {
-        if (value) giveBuffer(value.buffer as ArrayBuffer);
+        if (value) giveBuffer(new Uint8Array(value.buffer));
         return sent;
       }
       sent += value.length;
@@ -174,14 +172,15 @@ async function pumpIntoBuffers(
       const started = performance.now();
       res.write(value, () => {
         writing--;
-        flushed += value.length;
-        size = pacedSize(size, value.length, performance.now() - started, flushed, performance.now() - began);
-        giveBuffer(value.buffer as ArrayBuffer);
+        const now = performance.now();
+        pacer.flushedChunk(value.length, now - started, now);
+        giveBuffer(new Uint8Array(value.buffer));
         wake?.();
       });
     }
     return sent;
   } finally {
+    pacer.done();
     signal.removeEventListener("abort", onAbort);
   }
 }

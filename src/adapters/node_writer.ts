@@ -19,11 +19,9 @@ import type { BodySegment } from "../http/multipart.ts";
 import type { ByteRange } from "../http/range.ts";
 import { fileSpans, planResponse } from "../http/plan.ts";
 import { type BodyTracking, type FileAnswer, THROTTLE_SLICE } from "../server/file_answer.ts";
-import { giveBuffer, pacedSize, takeBuffer } from "./buffer_pool.ts";
+import { giveBuffer, takeBuffer } from "./buffer_pool.ts";
 import { headerOf } from "./node_request_head.ts";
-
-/** Reads in flight (or waiting for the socket) per response: one being sent, one being read. */
-const BUFFERS = 2;
+import { ResponseFlow } from "./response_flow.ts";
 
 /**
  * Answers a node:http request for `file` with the same RFC 9110 semantics
@@ -192,20 +190,6 @@ export function videoHandler(
   };
 }
 
-/** Reads at `position` into `view` (of `buf`); gives `buf` back and throws when the read fails or ends early. */
-async function readInto(file: FileLike, buf: ArrayBuffer, view: Uint8Array, position: number): Promise<number> {
-  let n: number;
-  try {
-    n = await file.read(view, position);
-  } catch (err) {
-    giveBuffer(buf);
-    throw err;
-  }
-  if (n > 0) return n;
-  giveBuffer(buf);
-  throw new FileTruncatedError(file.size, position);
-}
-
 /**
  * Writes the segments in order. Resolves true when every byte was handed to
  * the socket, false when the client went away first; rejects when the file
@@ -219,69 +203,52 @@ async function sendSegments(
   extra: { tracking?: BodyTracking; pace?: (n: number) => Promise<void> } = {},
 ): Promise<boolean> {
   const { tracking, pace } = extra;
-  let gone = res.destroyed;
-  let writing = 0;
-  let wake: (() => void) | undefined;
-  const onWake = () => wake?.();
-  const onClose = () => {
-    if (!res.writableFinished) gone = true;
-    wake?.();
-  };
-  res.on("close", onClose);
-  res.on("drain", onWake);
-  // Backpressure: wait while two buffers are with the socket or it asks to drain.
-  const room = async () => {
-    while (!gone && (writing >= BUFFERS || res.writableNeedDrain)) {
-      await new Promise<void>((resolve) => wake = resolve);
-    }
-  };
   // A body that fits in one large read gets it: a 1 MiB range costs one read.
   const first = segments.find((s) => !("bytes" in s)) as ByteRange | undefined;
   const span = first ? first.end - first.start + 1 : 0;
-  let size = fixed ?? (segments.length === 1 && span <= MAX_CHUNK ? span : FIRST_CHUNK);
-  let flushed = 0;
-  const began = performance.now();
+  const flow = new ResponseFlow(
+    res,
+    fixed ?? (segments.length === 1 && span <= MAX_CHUNK ? span : FIRST_CHUNK),
+    fixed === undefined,
+  );
   try {
     for (const seg of segments) {
       if ("bytes" in seg) {
-        await room();
+        while (flow.blocked()) await flow.wait();
         await pace?.(seg.bytes.length);
-        if (gone) return false;
+        if (flow.gone) return false;
         tracking?.onChunk(seg.bytes.length);
         res.write(seg.bytes);
         continue;
       }
       let position = seg.start;
       while (position <= seg.end) {
-        await room();
+        while (flow.blocked()) await flow.wait();
+        const size = flow.pacer.size;
         const length = Math.min(size, seg.end - position + 1);
         if (pace) await pace(length);
-        if (gone) return false;
+        if (flow.gone) return false;
         const buf = takeBuffer(size);
-        const view = new Uint8Array(buf, 0, Math.min(length, buf.byteLength));
-        const n = await readInto(file, buf, view, position);
-        if (gone) {
+        const view = length >= buf.length ? buf : buf.subarray(0, length);
+        let n: number;
+        try {
+          n = await file.read(view, position);
+        } catch (err) {
           giveBuffer(buf);
-          return false;
+          throw err;
+        }
+        if (flow.gone || n <= 0) {
+          giveBuffer(buf);
+          if (flow.gone) return false;
+          throw new FileTruncatedError(file.size, position);
         }
         position += n;
         tracking?.onChunk(n);
-        writing++;
-        const started = performance.now();
-        res.write(n === view.length ? view : view.subarray(0, n), () => {
-          writing--;
-          flushed += n;
-          if (fixed === undefined) {
-            size = pacedSize(size, n, performance.now() - started, flushed, performance.now() - began);
-          }
-          giveBuffer(buf);
-          onWake();
-        });
+        flow.send(buf, n === view.length ? view : view.subarray(0, n));
       }
     }
-    return !gone;
+    return !flow.gone;
   } finally {
-    res.off("close", onClose);
-    res.off("drain", onWake);
+    flow.end();
   }
 }
