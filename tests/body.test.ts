@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { bodyStream } from "../src/http/body.ts";
-import { FIRST_CHUNK } from "../src/http/chunk_size.ts";
+import { FIRST_CHUNK, nextChunkSize } from "../src/http/chunk_size.ts";
 import { FileTruncatedError } from "../src/http/errors.ts";
 import type { FileLike } from "../src/http/file_like.ts";
 import type { BodySegment } from "../src/http/multipart.ts";
@@ -119,6 +119,67 @@ describe("bodyStream: bytes in order", () => {
   });
 });
 
+// Found by mutation testing (docs/MUTATION.md): each test names the mutants it kills.
+describe("bodyStream: the adaptive read size follows the consumer's pace", () => {
+  /**
+   * Runs `body` with `performance.now` replaced by a clock the test moves, so the
+   * pace is exact and no wall-clock time is measured; the real clock comes back after.
+   */
+  async function withClock(body: (advance: (ms: number) => void) => Promise<void>): Promise<void> {
+    const own = Object.getOwnPropertyDescriptor(performance, "now");
+    let now = 1000;
+    Object.defineProperty(performance, "now", { configurable: true, writable: true, value: () => now });
+    try {
+      await body((ms) => void (now += ms));
+    } finally {
+      if (own) Object.defineProperty(performance, "now", own);
+      else delete (performance as { now?: unknown }).now;
+    }
+  }
+
+  /** The read sizes of a 2 MiB span pulled with `gapMs` between pulls. */
+  async function readSizes(gapMs: number): Promise<number[]> {
+    const big = patternBytes(2 * 1024 * 1024, 3);
+    const file = countingFile(big);
+    const reader = bodyStream(file, [{ start: 0, end: big.length - 1 }]).getReader();
+    const got: Uint8Array[] = [];
+    await withClock(async (advance) => {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        got.push(r.value);
+        advance(gapMs);
+      }
+    });
+    assert.deepEqual(concat(...got), big, "body bytes");
+    return file.reads.map((r) => r.length);
+  }
+
+  /** What nextChunkSize says for a steady pace, bounded by what is left of the span. */
+  function expected(gapMs: number, total: number): number[] {
+    const sizes: number[] = [];
+    for (let chunk = FIRST_CHUNK, left = total; left > 0; chunk = nextChunkSize(chunk, gapMs)) {
+      sizes.push(Math.min(chunk, left));
+      left -= sizes.at(-1)!;
+    }
+    return sizes;
+  }
+
+  // Kills `fixed === undefined` → `false` and its block → `{}` (body.ts:94),
+  // `lastPull >= 0` → `false` (body.ts:96): the size would stay FIRST_CHUNK.
+  test("a quick consumer gets reads that double up to MAX_CHUNK", async () => {
+    const sizes = await readSizes(1);
+    assert.deepEqual(sizes, expected(1, 2 * 1024 * 1024), "64, 128, 256, 512 KiB, 1 MiB, then the rest");
+    assert.deepEqual(sizes.slice(0, 3), [FIRST_CHUNK, 2 * FIRST_CHUNK, 4 * FIRST_CHUNK], "doubling");
+  });
+
+  // Kills `now - lastPull` → `now + lastPull` (body.ts:96): the pace is the gap
+  // between pulls, not the sum of two clock readings.
+  test("a slow consumer gets reads sized to its pace", async () => {
+    const sizes = await readSizes(40);
+    assert.deepEqual(sizes.slice(0, 4), [FIRST_CHUNK, 32 * 1024, 16 * 1024, 16 * 1024], "halving to MIN_CHUNK");
+    assert.deepEqual(sizes, expected(40, 2 * 1024 * 1024), "nextChunkSize at a 40 ms pace");
+  });
+});
+
 describe("bodyStream: BYOB reads go straight into the reader's buffer", () => {
   test("bounded by the view, the span and chunkSize", async () => {
     const file = countingFile(DATA);
@@ -193,6 +254,34 @@ describe("bodyStream: cancel", () => {
     await read;
     await settle();
     assert.equal(closes.length, 1, "closed once after the read settled");
+    assert.equal(pending.length, 1, "no read after cancel");
+  });
+
+  // Kills `if (cancelled) return` → `if (false)` (body.ts:105) and `cancelled = true`
+  // → `false` (body.ts:122): a pull that resumes after cancel would go on (its enqueue
+  // throws on the cancelled stream) and start onClose itself, so cancel's own finish()
+  // would return at once and the cancel resolve before the file is closed.
+  test("cancel during a read resolves only after an async onClose has finished", async () => {
+    const { file, pending } = gatedFile();
+    const events: string[] = [];
+    let release!: () => void;
+    const closing = new Promise<void>((resolve) => (release = resolve));
+    const onClose = async () => {
+      events.push("close started");
+      await closing;
+      events.push("close done");
+    };
+    const reader = bodyStream(file, [{ start: 0, end: 999 }], { onClose }).getReader();
+    const read = reader.read();
+    await settle();
+    const cancelled = reader.cancel().then(() => void events.push("cancel resolved"));
+    pending[0].resolve(10);
+    await settle();
+    assert.deepEqual(events, ["close started"], "the read settled, the close runs, cancel still waits");
+    release();
+    await cancelled;
+    assert.deepEqual((await read).done, true, "the pending read ends with the cancel");
+    assert.deepEqual(events, ["close started", "close done", "cancel resolved"], "cancel resolves after the close");
     assert.equal(pending.length, 1, "no read after cancel");
   });
 

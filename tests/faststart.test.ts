@@ -418,6 +418,30 @@ const HOSTILE: [string, Uint8Array, RegExp][] = [
     /deeper/,
   ],
   ["3000 top-level boxes", concat(FTYP, ...Array.from({ length: 3000 }, () => box("free"))), /more than/],
+  // Found by mutation testing (docs/MUTATION.md); each entry names the mutants it kills.
+  // Kills `"fragmented file (traf)"` → `""` at faststart.ts:74 (an empty reason is no refusal).
+  ["fragmented: traf inside the moov", withMoov(moov(okTrak(), box("traf"))), /^fragmented file \(traf\)$/],
+  // Kill the `case "ssix"`, `case "styp"` and `case "emsg"` labels → `""` at faststart.ts:572-574.
+  ...["ssix", "styp", "emsg"].map((type): [string, Uint8Array, RegExp] => [
+    `segmented: top-level ${type}`,
+    concat(FTYP, fullBox(type, 0, 0), MDAT_HEAD(10), new Uint8Array(10), moov(okTrak())),
+    new RegExp(`^segmented file \\(${type}\\)$`),
+  ]),
+  // Kills `box.type === "stco"` → `true` at faststart.ts:147: a co64 entry is 8 bytes, so
+  // a count of 2 does not fit in 8 bytes of entries (with width 4 it would).
+  ["co64 count one too many", withMoov(moov(trak(fullBox("co64", 0, 0, u32(2), u64(P))))), /2 entries do not fit/],
+  // Kills `o < size` → `o <= size` at faststart.ts:601: an offset equal to the file's size.
+  [
+    "offset at the end of the file",
+    withMoov(moov(trak(stco([P + MEDIA + moov(trak(stco([0]))).length])))),
+    /past the end/,
+  ],
+  // Kill the `!Number.isSafeInteger(size) || size < 16` mutants at faststart.ts:549
+  // (`false`, `&&`, `size < 16` → `false`, the reason → `""`): 15 bytes would otherwise
+  // be read and refused for another reason ("no moov box").
+  ["15 bytes", box("ftyp", new Uint8Array(7)), /^not an MP4 \(too small\)$/],
+  // Kills `size < 16` → `size <= 16`: 16 bytes are looked at (ftyp and an empty moov, but no mdat).
+  ["16 bytes: ftyp and an empty moov", concat(box("ftyp"), box("moov")), /^no mdat box$/],
 ];
 
 // Bounded work is counted (reads and bytes read), not timed: a wall-clock
@@ -441,6 +465,8 @@ describe("hostile files are served unchanged, with bounded reads", () => {
       const plan = await planFaststart(source, NO_CACHE);
       assert.equal(plan.action, "keep");
       assert.match(plan.action === "keep" ? plan.reason : "", reason);
+      // Kills `alreadyFaststart = false` → `true` (the default of keep() at faststart.ts:529).
+      assert.equal(plan.action === "keep" && plan.alreadyFaststart, false, "a refused file is not 'already faststart'");
       const file = await faststart(source, NO_CACHE);
       assert.equal(file, source);
       const read = source.reads.reduce((n, r) => n + r.length, 0);
@@ -541,5 +567,253 @@ describe("the layout cache", () => {
     const again = open();
     assert.ok(isFaststart(await faststart(again, { cache })));
     assert.ok(again.reads.length > 0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Found by mutation testing (docs/MUTATION.md): each test names the mutants it kills.
+// ---------------------------------------------------------------------------
+
+/** `depth` udta boxes, each inside the one before. */
+const nested = (depth: number): Uint8Array =>
+  Array.from({ length: depth }).reduce<Uint8Array>((inner) => box("udta", inner), new Uint8Array(0));
+
+describe("parseMoov: which boxes are walked", () => {
+  // Kills `box.type !== "moov"` → `false` and the message → `""` at faststart.ts:106.
+  test("the bytes must be a moov", () => {
+    assert.throws(() => parseMoov(box("free")), { name: "Mp4FormatError", message: "expected moov, found 'free'" });
+  });
+
+  // Kills `"moov"` → `""` and `"edts"` → `""` in CONTAINERS (faststart.ts:82): every
+  // container is walked, so a refused box inside any of them is found.
+  test("a refused box is found inside every container", () => {
+    for (const type of ["moov", "trak", "mdia", "minf", "stbl", "dinf", "edts", "udta", "meta"]) {
+      assert.throws(
+        () => parseMoov(moov(okTrak(), box("udta", box(type, box("mvex"))))),
+        { message: "fragmented file (mvex)" },
+        `mvex inside ${type}`,
+      );
+    }
+    const free = parseMoov(moov(okTrak(), box("free", box("mvex"))));
+    assert.equal(free.stcoEntries, 2, "a free box is not a container: its bytes are not walked");
+  });
+
+  // Kills `depth > MAX_DEPTH` → `depth >= MAX_DEPTH` at faststart.ts:111.
+  test("24 levels below the moov are walked, 25 are refused", () => {
+    assert.deepEqual(parseMoov(moov(okTrak(), nested(24))).stcoEntries, 2, "24 nested udta boxes");
+    assert.throws(() => parseMoov(moov(okTrak(), nested(25))), { message: "boxes nested deeper than 24" });
+  });
+
+  // Kills the mutants of `box.type === "meta" && end - from >= 4 && view.getUint32(from) === 0`
+  // at faststart.ts:116 (7 of the 8: `> 4` is equivalent, see docs/MUTATION.md).
+  test("only an ISO meta skips 4 bytes of version and flags", () => {
+    // `view.getUint32(from) === 0` → `true`: a QuickTime meta's first child follows at once.
+    assert.throws(
+      () => parseMoov(moov(okTrak(), box("meta", box("free"), fullBox("iloc", 0, 0)))),
+      { message: "iloc holds absolute offsets" },
+      "the iloc after a QuickTime meta's first child is found",
+    );
+    // `box.type === "meta"` → `true`, `A && B` → `true`, `A || B`, `A && B || C`: another
+    // container starting with a zero word holds a size-0 child, which is refused.
+    assert.throws(
+      () => parseMoov(moov(okTrak(), box("udta", u32(0), box("free")))),
+      /at \d+: size 0 \("to the end"\) where it is not allowed$/,
+      "a udta is not a full box",
+    );
+    // `end - from >= 4` → `true`, → `end + from >= 4`: an empty meta at the very end of
+    // the moov has no version word to look at (the look would read past the moov).
+    assert.deepEqual(
+      parseMoov(moov(okTrak(), box("meta"))),
+      { stcoTables: 1, co64Tables: 0, stcoEntries: 2, co64Entries: 0 },
+      "an empty meta last in the moov",
+    );
+  });
+
+  // Kills `box.type === "stbl"` → `true` at faststart.ts:122: an stco outside an stbl is
+  // not a chunk offset table (udta holds free-form boxes) and is copied as it is.
+  test("only an stbl's stco and co64 are chunk offset tables", () => {
+    const m = moov(okTrak(), box("udta", stco([P])));
+    assert.deepEqual(parseMoov(m), { stcoTables: 1, co64Tables: 0, stcoEntries: 2, co64Entries: 0 });
+    const out = rewriteMoov(m, 5);
+    assert.deepEqual(out.subarray(out.length - 24), m.subarray(m.length - 24), "the udta's stco is not rewritten");
+  });
+
+  // Kills `box.type === "dinf" && child.type === "dref"` → `||`, and either side → `true`,
+  // at faststart.ts:134: only the dinf's dref is the data reference.
+  test("only a dinf's dref is checked for media in another file", () => {
+    const external = fullBox("dref", 0, 0, u32(1), fullBox("url ", 0, 0));
+    assert.equal(parseMoov(moov(okTrak(), box("udta", external))).stcoEntries, 2, "a dref in udta is not checked");
+    const selfContained = fullBox("dref", 0, 0, u32(1), fullBox("url ", 0, 1));
+    const withFree = box(
+      "trak",
+      box("mdia", box("minf", box("dinf", selfContained, box("free")), box("stbl", stco([P])))),
+    );
+    assert.equal(parseMoov(moov(withFree)).stcoEntries, 1, "a dinf's other children are not drefs");
+    assert.throws(
+      () => parseMoov(moov(box("trak", box("mdia", box("minf", box("dinf", external)))))),
+      /media in another file/,
+      "the dinf's own dref is checked",
+    );
+  });
+
+  // Kills `box.size - box.headerSize < 8` → `<= 8` at faststart.ts:149.
+  test("an empty stco (version, flags and a zero count) is a table", () => {
+    assert.deepEqual(parseMoov(moov(trak(stco([])))), { stcoTables: 1, co64Tables: 0, stcoEntries: 0, co64Entries: 0 });
+  });
+});
+
+describe("rewriteMoov: conversion and offset edges", () => {
+  const m = moov(trak(stco([100, 200, 300])), trak(co64([400, 2 ** 33])));
+
+  // Kills `index.stcoEntries > 0` → `true` and → `>= 0` at faststart.ts:236.
+  test("co64: true with no stco entry converts nothing", () => {
+    const only64 = rewriteMoovDetailed(moov(trak(co64([400]))), 0, { co64: true });
+    assert.equal(only64.co64Converted, false, "no stco table");
+    const empty = rewriteMoovDetailed(moov(trak(stco([]))), 0, { co64: true });
+    assert.equal(empty.co64Converted, false, "an empty stco table");
+    assert.deepEqual(readChunkOffsets(empty.moov), [{ type: "stco", offsets: [] }], "it stays an stco");
+  });
+
+  // Kills `!co64 && index.stcoEntries > 0` → `true` and → `||` at faststart.ts:240: with
+  // co64: true there is nothing to probe, so the shift is asked once per chunk offset.
+  test("co64: true calls the shift once per chunk offset", () => {
+    const asked: number[] = [];
+    rewriteMoov(m, (o) => (asked.push(o), o + 1), { co64: true });
+    assert.deepEqual(asked, [100, 200, 300, 400, 2 ** 33], "each offset once, in table order");
+  });
+
+  // Kills `sizeFor(false)` → `sizeFor(true)` at faststart.ts:241: the probe measures the
+  // moov as it is, so an offset that lands on 2^32 - 1 at that size stays 32-bit.
+  test("a size-dependent shift that lands on 2^32 - 1 does not convert, 2^32 does", () => {
+    const S = moov(trak(stco([0]))).length;
+    const fits = rewriteMoovDetailed(moov(trak(stco([2 ** 32 - 1 - S]))), (o, size) => o + size);
+    assert.equal(fits.co64Converted, false, "2^32 - 1 fits in an stco");
+    assert.deepEqual(readChunkOffsets(fits.moov), [{ type: "stco", offsets: [2 ** 32 - 1] }]);
+    const over = rewriteMoovDetailed(moov(trak(stco([2 ** 32 - S]))), (o, size) => o + size);
+    assert.equal(over.co64Converted, true, "2^32 does not");
+    assert.deepEqual(readChunkOffsets(over.moov), [{ type: "co64", offsets: [2 ** 32 + 4] }], "at the grown size");
+  });
+
+  // Kills the messages → `""` at faststart.ts:243 and 253, and `n < 0` → `n <= 0` at 252.
+  test("refusals say why; an offset may map to 0", () => {
+    assert.throws(() => rewriteMoov(m, 2 ** 32, { co64: false }), {
+      name: "Mp4FormatError",
+      message: "a chunk offset reaches 2^32 and co64 conversion is off",
+    });
+    assert.throws(() => rewriteMoov(m, -200), {
+      name: "Mp4FormatError",
+      message: "chunk offset 100 maps to -100, which does not fit",
+    });
+    assert.deepEqual(readChunkOffsets(rewriteMoov(moov(trak(stco([100, 150]))), -100)), [
+      { type: "stco", offsets: [0, 50] },
+    ]);
+  });
+
+  // Kills `index.stcoEntries + index.co64Entries` → `-` at faststart.ts:315.
+  test("chunkOffsets counts the entries of both kinds of table", () => {
+    assert.equal(rewriteMoovDetailed(m, 0).chunkOffsets, 5, "3 stco entries and 2 co64 entries");
+  });
+
+  // Kills `t.kind !== "stco"` → `false` at faststart.ts:326: the probe reads only stco
+  // tables (a co64 entry read as two 32-bit words would look like an overflow here).
+  test("co64 entries never make the stco tables convert", () => {
+    const out = rewriteMoovDetailed(moov(trak(stco([10])), trak(co64([2 ** 32 - 16, 5]))), 100);
+    assert.equal(out.co64Converted, false, "the stco's 110 fits");
+    assert.deepEqual(readChunkOffsets(out.moov), [
+      { type: "stco", offsets: [110] },
+      { type: "co64", offsets: [2 ** 32 + 84, 105] },
+    ]);
+  });
+
+  // Kills `big > BigInt(Number.MAX_SAFE_INTEGER)` → `>=` at faststart.ts:337.
+  test("a co64 offset of 2^53 - 1 is kept", () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    assert.deepEqual(readChunkOffsets(rewriteMoov(moov(trak(co64([max]))), 0)), [{ type: "co64", offsets: [max] }]);
+  });
+});
+
+describe("planFaststart and faststart: options, cache and reasons", () => {
+  const moovBox = topLevel(MOOV_AT_END).find((b) => b[0] === "moov")!;
+
+  // Kills `sharedCache ??= createFaststartCache()` → `&&=` at faststart.ts:446.
+  test("without a cache option, the shared cache remembers the layout", async () => {
+    const meta = { name: "shared-cache.mp4", lastModified: MTIME + 446 };
+    assert.ok(isFaststart(await faststart(countingFile(MOOV_AT_END, meta))));
+    const again = countingFile(MOOV_AT_END, meta);
+    assert.ok(isFaststart(await faststart(again)), "the cached layout");
+    assert.equal(again.reads.length, 0, "nothing read to decide");
+  });
+
+  // Kills `plan.sourceSize !== file.size` → `false` at faststart.ts:484: a cached layout
+  // (here under a caller's key) is only used for a file of the size it was made for.
+  test("a cached layout for another size serves the file unchanged", async () => {
+    const cache = createFaststartCache();
+    const key = "/same/key.mp4";
+    assert.ok(isFaststart(await faststart(countingFile(MOOV_AT_END, { lastModified: MTIME }), { cache, key })));
+    const longer = countingFile(concat(MOOV_AT_END, new Uint8Array(100)), { lastModified: MTIME });
+    assert.equal(await faststart(longer, { cache, key }), longer, "the source itself");
+  });
+
+  // Kills `cacheable: true` → `false` for Mp4FormatError at faststart.ts:541.
+  test("a refused file is remembered too", async () => {
+    const cache = createFaststartCache();
+    const bytes = withMoov(moov(trak(stco([4]))));
+    const first = await planFaststart(countingFile(bytes, { name: "h.mp4", lastModified: MTIME }), { cache });
+    assert.deepEqual(first, { action: "keep", alreadyFaststart: false, reason: "chunk offset 4 points into ftyp" });
+    const again = countingFile(bytes, { name: "h.mp4", lastModified: MTIME });
+    assert.deepEqual(await planFaststart(again, { cache }), first, "the same plan");
+    assert.equal(again.reads.length, 0, "from the cache");
+  });
+
+  // Kills the reason → `""` at faststart.ts:543.
+  test("a read error is reported with its message", async () => {
+    for (const [rejection, reason] of [[new Error("EIO"), "read failed: EIO"], ["gone", "read failed: gone"]]) {
+      const file: FileLike = { size: MOOV_AT_END.length, read: () => Promise.reject(rejection) };
+      assert.deepEqual(await planFaststart(file, NO_CACHE), { action: "keep", alreadyFaststart: false, reason });
+    }
+  });
+
+  // Kills `{ maxBoxes: options.maxBoxes }` → `{}` at faststart.ts:550.
+  test("maxBoxes reaches the box reader", async () => {
+    const plan = await planFaststart(countingFile(MOOV_AT_END), { ...NO_CACHE, maxBoxes: 2 });
+    assert.deepEqual(plan, { action: "keep", alreadyFaststart: false, reason: "more than 2 top-level boxes" });
+  });
+
+  // Kills `moov.size > maxMoov` → `>=` at faststart.ts:585.
+  test("a moov exactly maxMoovSize long is read; one byte over is not", async () => {
+    const size = moovBox[2];
+    const at = await planFaststart(countingFile(MOOV_AT_END), { ...NO_CACHE, maxMoovSize: size });
+    assert.equal(at.action, "rewrite", "at the limit");
+    const over = await planFaststart(countingFile(MOOV_AT_END), { ...NO_CACHE, maxMoovSize: size - 1 });
+    assert.deepEqual(over, {
+      action: "keep",
+      alreadyFaststart: false,
+      reason: `moov of ${size} bytes is over the ${size - 1}-byte limit`,
+    });
+  });
+
+  // Kills the reason → `""` at faststart.ts:588: the file ends before the moov it announced.
+  test("a moov the file cannot deliver is reported as truncated", async () => {
+    const bytes = withMoov(moov(okTrak()));
+    const short = countingFile(bytes.subarray(0, bytes.length - 10));
+    const liar: FileLike = { ...short, size: bytes.length, read: short.read };
+    assert.deepEqual(await planFaststart(liar, NO_CACHE), {
+      action: "keep",
+      alreadyFaststart: false,
+      reason: "moov is truncated",
+    });
+  });
+
+  // Kills `o < moovEnd` → `o <= moovEnd` at faststart.ts:600 (and pins the accepting side
+  // of `o < size`): the first byte after the moov and the last byte of the file are media.
+  test("chunk offsets at the first byte after the moov and at the last byte are remapped", async () => {
+    const tail = concat(MDAT_HEAD(16), new Uint8Array(16).fill(9));
+    const moovEnd = P + MEDIA + moov(trak(stco([0, 0]))).length;
+    const size = moovEnd + tail.length;
+    const source = countingFile(withMoov(moov(trak(stco([moovEnd, size - 1]))), tail), { lastModified: MTIME });
+    const file = await faststart(source, NO_CACHE);
+    assert.ok(isFaststart(file), "rewritten");
+    const { after } = await assertOffsetsFollow(source, file, 1);
+    assert.deepEqual(after, [moovEnd, size - 1], "the moov kept its size, so bytes after it stay in place");
   });
 });

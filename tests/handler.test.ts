@@ -581,6 +581,53 @@ describe("Blob-backed FileLikes", () => {
   });
 });
 
+// Found by mutation testing (docs/MUTATION.md): each test names the mutants it kills.
+// fromBlob and the counting file answer the same bytes whichever path the
+// handler takes, so these FileLikes count what the handler asks of them.
+describe("native fast paths: blob() and stream() are used, not read()", () => {
+  // Kills, at handler.ts:112-115, the single-span block emptied
+  // (`{ ... }` → `{}`), the Blob branch emptied, and `closeQuietly(file)`
+  // dropped: the body would come from read(), or the file would never close.
+  test("a Blob-backed single span: the Blob's slice, no read, closed at once", async () => {
+    const f = file();
+    const withBlob = { ...f, blob: () => new Blob([DATA as Uint8Array<ArrayBuffer>]) };
+    const res = handleVideo(req({ range: "bytes=100-4099" }), withBlob);
+    await settle();
+    assert.equal(f.closes, 1, "closed as soon as the Blob slice is handed over");
+    assert.equal(res.status, 206, "status");
+    assert.equal(res.headers.get("content-range"), `bytes 100-4099/${SIZE}`, "content-range");
+    assert.deepEqual(await bytesOf(res), DATA.subarray(100, 4100), "the Blob's bytes 100-4099");
+    await settle();
+    assert.deepEqual(f.reads, [], "read() is never called on the Blob path");
+    assert.equal(f.closes, 1, "closed exactly once");
+  });
+
+  // Kills `if (native)` → `if (false)` (handler.ts:119: the body would come
+  // from read() and the file be closed under the stream that owns it) and
+  // `{ status, headers }` → `{}` (a 200 without the range's headers).
+  test("a native stream for a single span: its bytes, its status and headers, no read, no close", async () => {
+    const f = file();
+    const asked: [number, number][] = [];
+    const native = {
+      ...f,
+      stream(start: number, end: number) {
+        asked.push([start, end]);
+        return new Blob([DATA.subarray(start, end + 1) as Uint8Array<ArrayBuffer>]).stream();
+      },
+    };
+    const res = handleVideo(req({ range: "bytes=10-2009" }), native);
+    assert.equal(res.status, 206, "the plan's status");
+    assert.equal(res.headers.get("content-range"), `bytes 10-2009/${SIZE}`, "the plan's Content-Range");
+    assert.equal(res.headers.get("content-length"), "2000", "the plan's Content-Length");
+    assert.equal(res.headers.get("etag"), ETAG, "the plan's ETag");
+    assert.deepEqual(await bytesOf(res), DATA.subarray(10, 2010), "the native stream's bytes");
+    await settle();
+    assert.deepEqual(asked, [[10, 2009]], "stream() asked once, for the inclusive span");
+    assert.deepEqual(f.reads, [], "read() is never called when stream() answers");
+    assert.equal(f.closes, 0, "the stream owns the file: the handler does not close it");
+  });
+});
+
 describe("onSend reports the spans a body carries", () => {
   const run = async (headers: Record<string, string>, method = "GET", options: HandleVideoOptions = {}) => {
     const calls: [readonly { start: number; end: number }[], number][] = [];

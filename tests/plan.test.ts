@@ -162,3 +162,77 @@ describe("framing headers are the handler's on every status", () => {
     }
   });
 });
+
+// Found by mutation testing (docs/MUTATION.md): each test names the mutants it kills.
+describe("planResponse edges", () => {
+  // Kills the message → `""` at plan.ts:78.
+  test("an invalid size says what it got", () => {
+    assert.throws(() => planResponse({ method: "GET", header: () => null }, { ...FILE, size: -1 }), {
+      name: "InvalidFileError",
+      message: "FileLike.size must be a non-negative safe integer, got -1",
+    });
+  });
+
+  // Kills `([n]) => n === name` → `() => undefined`, `n === name` → `false`,
+  // `at >= 0` → `false` and → `at > 0` (HeaderList.set, plan.ts:166-167): a header
+  // the plan sets replaces a caller's line of that name, even the first one.
+  test("a header the plan sets replaces the caller's line of the same name", () => {
+    const headers: [string, string][] = [
+      ["ETag", '"caller"'],
+      ["cache-control", "no-store"],
+      ["accept-ranges", "none"],
+      ["last-modified", "yesterday"],
+      ["vary", "origin"],
+    ];
+    const p = plan("GET", {}, { headers, cacheControl: "max-age=60" });
+    assert.equal(p.headers[0][0], "etag", "the caller's first line keeps its place");
+    assert.equal(header(p, "etag"), ETAG, "the file's ETag, once");
+    assert.equal(header(p, "cache-control"), "max-age=60", "the cacheControl option, once");
+    assert.equal(header(p, "accept-ranges"), "bytes", "Accept-Ranges, once");
+    assert.equal(header(p, "last-modified"), "Tue, 02 Jan 2024 03:04:05 GMT", "the file's Last-Modified, once");
+    assert.equal(header(p, "vary"), "origin", "a header the plan does not set is the caller's");
+  });
+
+  // Kills `cap > 0` → `true` and → `cap >= 0` at plan.ts:188: a maxRangeLength of 0 or
+  // less is no cap (it would otherwise cut every range to an empty one).
+  test("maxRangeLength 0 or negative is off", () => {
+    for (const maxRangeLength of [0, -1]) {
+      const one = plan("GET", { range: "bytes=10-19" }, { maxRangeLength });
+      assert.deepEqual(one.body, [{ start: 10, end: 19 }], `one range, maxRangeLength ${maxRangeLength}`);
+      assert.equal(header(one, "content-range"), `bytes 10-19/${SIZE}`, "its Content-Range");
+      const two = plan("GET", { range: "bytes=0-99,200-299" }, { maxRangeLength });
+      assert.deepEqual(
+        two.body!.filter((s) => !("bytes" in s)),
+        [{ start: 0, end: 99 }, { start: 200, end: 299 }],
+        `two ranges, maxRangeLength ${maxRangeLength}`,
+      );
+    }
+  });
+
+  // Kills `rangesLength(ranges) > cap` → `>=` at plan.ts:189: ranges exactly as long as
+  // the cap together stay multipart.
+  test("several ranges exactly as long as maxRangeLength stay multipart", () => {
+    const p = plan("GET", { range: "bytes=0-4,10-14" }, { maxRangeLength: 10 });
+    assert.equal(p.status, 206);
+    assert.match(header(p, "content-type")!, /^multipart\/byteranges; boundary=/, "multipart");
+    assert.deepEqual(p.body!.filter((s) => !("bytes" in s)), [{ start: 0, end: 4 }, { start: 10, end: 14 }], "both");
+    const over = plan("GET", { range: "bytes=0-4,10-15" }, { maxRangeLength: 10 });
+    assert.deepEqual(over.body, [{ start: 0, end: 4 }], "one byte more: the first range only");
+  });
+
+  // Kills `ms !== undefined && Number.isFinite(ms) && ms >= 0` → `true`, `ms >= 0` →
+  // `true` and → `ms > 0` (validTime, plan.ts:212): the epoch is a time, NaN,
+  // Infinity and negative times are not.
+  test("a modification time of 0 is the epoch; NaN, Infinity and negative ones are none", () => {
+    const at = (lastModified: number) =>
+      planResponse({ method: "GET", header: () => null }, { ...FILE, lastModified, etag: undefined });
+    const epoch = at(0);
+    assert.equal(header(epoch, "last-modified"), "Thu, 01 Jan 1970 00:00:00 GMT", "Last-Modified of 0");
+    assert.equal(header(epoch, "etag"), `"0-${SIZE.toString(16)}"`, "the ETag of mtime 0");
+    for (const bad of [NaN, Infinity, -1000]) {
+      const p = at(bad);
+      assert.equal(header(p, "last-modified"), undefined, `no Last-Modified for ${bad}`);
+      assert.equal(header(p, "etag"), undefined, `no ETag for ${bad}`);
+    }
+  });
+});

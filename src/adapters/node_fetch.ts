@@ -135,7 +135,6 @@ async function pumpChunks(
   return sent;
 }
 
-
 /**
  * Reads a byte stream into at most two pooled buffers at a time, each given
  * back once the socket has flushed it (the write callback), so a response
