@@ -1,7 +1,7 @@
 // Process figures for leak tests, the same on Deno, Bun and Node: open file
 // descriptors (/proc/self/fd, Linux), resident memory, and a full GC where
 // the runtime can be asked for one without command-line flags.
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync, realpathSync } from "node:fs";
 import process from "node:process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -12,6 +12,23 @@ const g = globalThis as any;
 /** Entries of /proc/self/fd (the count includes the directory handle readdir itself opens). */
 export function openFds(): number {
   return readdirSync("/proc/self/fd").length;
+}
+
+/**
+ * Open descriptors whose target lies under `dir` (Linux). Unlike `openFds`,
+ * a socket or file another test is still closing cannot move this count.
+ */
+export function openFdsUnder(dir: string): number {
+  const under = realpathSync(dir) + "/"; // /proc links name real paths
+  let n = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(under)) n++;
+    } catch {
+      // closed between the listing and the readlink (the listing's own handle, for one)
+    }
+  }
+  return n;
 }
 
 /** Resident set size in bytes. */
