@@ -20,6 +20,8 @@ import { handleVideo } from "../src/http/handler.ts";
 import { openFile as openPortable } from "../src/adapters/fs.ts";
 import { serveDir } from "../src/adapters/serve.ts";
 import { FileNotFoundError } from "../src/http/errors.ts";
+import { contentTypeFor } from "../src/http/media_types.ts";
+import { multipartLayout } from "../src/http/multipart.ts";
 import type { FileLike } from "../src/http/file_like.ts";
 import { openNative, runtime, startServer, type TestServer } from "./helpers/server.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
@@ -141,15 +143,30 @@ describe(`files truncated while streaming (${runtime})`, () => {
         const announced = head.headers.has("content-length") ? Number(head.headers.get("content-length")) : undefined;
         assert.equal(ex.complete, false, `a ${body.length}-byte body arrived complete after truncation`);
         if (announced !== undefined) assert.ok(body.length < announced, `${body.length} of ${announced} bytes`);
-        if (head.headers.get("content-type")?.startsWith("multipart/")) {
-          // Part 1 (bytes 0-99) comes whole; part 2 runs from 8 MiB to the end: the bytes
-          // of the body past the second part's header must be the file's, never zeros.
-          const text = new TextDecoder("latin1").decode(body.subarray(0, Math.min(body.length, 1024)));
-          const second = text.indexOf(`Content-Range: bytes ${8 * MiB}-`);
-          assert.ok(second > 0, "second part header arrived");
-          const dataAt = text.indexOf("\r\n\r\n", second) + 4;
-          assert.equal(firstDifference(body.subarray(dataAt), BIG.subarray(8 * MiB)), -1, "second part bytes");
-          assert.ok(body.length - dataAt < BIG_SIZE - 8 * MiB, "second part not complete");
+        const type = head.headers.get("content-type") ?? "";
+        if (type.startsWith("multipart/")) {
+          // What arrived must be a prefix of the exact multipart body (part 1 is bytes 0-99,
+          // part 2 runs from 8 MiB to the end): the file's bytes, never zeros. It need not
+          // reach part 2: once the server cuts the connection, bytes still queued for the
+          // client can be lost (seen on Bun: the body stopped before part 2's header while
+          // the server had read 12345 bytes of it), and a short body is all the test asks.
+          const boundary = type.slice(type.indexOf("boundary=") + 9);
+          const layout = multipartLayout(
+            [{ start: 0, end: 99 }, { start: 8 * MiB, end: BIG_SIZE - 1 }],
+            BIG_SIZE,
+            contentTypeFor(name) ?? "application/octet-stream",
+            boundary,
+          );
+          assert.equal(layout.contentType, type, "the layout rebuilt is the response's");
+          const parts = layout.segments.map((seg) => "bytes" in seg ? seg.bytes : BIG.subarray(seg.start, seg.end + 1));
+          const want = new Uint8Array(layout.length);
+          parts.reduce((at, part) => (want.set(part, at), at + part.length), 0);
+          assert.equal(
+            firstDifference(body, want),
+            -1,
+            `a ${body.length}-byte body is not a prefix of the multipart body`,
+          );
+          assert.ok(body.length < layout.length, "the multipart body did not arrive whole");
         } else {
           const want = BIG.subarray(start);
           // Any adapter: a copying read (pread) that races the truncation can copy the folio's zeroed tail too
