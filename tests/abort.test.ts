@@ -25,7 +25,7 @@ import { getRequest, RawExchange } from "./helpers/raw_exchange.ts";
 import { fullGc, MiB, openFds, waitUntil } from "./helpers/proc_stats.ts";
 import { runtime } from "./helpers/server.ts";
 import { type AbortServer, newStats, PATHS, runAborts, startAbortServer } from "./helpers/abort_run.ts";
-import { describeSample, memoryGrowth, type MemorySample, memorySample } from "./helpers/memory_rule.ts";
+import { describeSample, limitsFor, memoryGrowth, type MemorySample, memorySample } from "./helpers/memory_rule.ts";
 
 const FULL = process.env.FULL === "1";
 const ABORTS = Number(process.env.RANGED_ABORTS ?? (FULL ? 2_000 : 1_000));
@@ -96,7 +96,7 @@ test(`${ABORTS} aborted requests after ${WARMUP} on ${runtime} (seed ${SEED}): n
     () => {
       fullGc();
       m1 = memorySample();
-      return memoryGrowth(m0, m1).length === 0;
+      return memoryGrowth(m0, m1, limitsFor(runtime)).length === 0;
     },
     10_000,
     250,
@@ -108,7 +108,7 @@ test(`${ABORTS} aborted requests after ${WARMUP} on ${runtime} (seed ${SEED}): n
       `${describeSample(m0)} -> ${describeSample(m1)}`,
   );
   assert.ok(fdsBack, `open fds ${fds0} before, ${fds1} after`);
-  assert.deepEqual(memoryGrowth(m0, m1), [], `memory grew after the warm-up (seed ${SEED})`);
+  assert.deepEqual(memoryGrowth(m0, m1, limitsFor(runtime)), [], `memory grew after the warm-up (seed ${SEED})`);
 
   // The server still answers byte-exact.
   const res = await fetch(s.server.url + "/native", { headers: { range: "bytes=1000-2999999" } });
@@ -125,7 +125,7 @@ test(`the memory rule catches a leak of one ${LEAK_BYTES / 1024} KiB buffer per 
     const m0 = await settledSample(leaky);
     await runAborts(leaky.server.port, SIZE, SEED + 1, 0, ABORTS, newStats());
     const m1 = await settledSample(leaky);
-    const grew = memoryGrowth(m0, m1);
+    const grew = memoryGrowth(m0, m1, limitsFor(runtime));
     console.log(`[abort ${runtime}] leaked ${leaky.leaked.length} buffers: ${grew.join("; ")}`);
     assert.ok(leaky.leaked.length > ABORTS / 2, `the handler ran for most requests (${leaky.leaked.length})`);
     assert.notDeepEqual(grew, [], "the rule fails on the leak");

@@ -2,7 +2,7 @@
 // at the limit and just under it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LIMITS, memoryGrowth, type MemorySample } from "./helpers/memory_rule.ts";
+import { DENO_LIMITS, LIMITS, limitsFor, memoryGrowth, type MemorySample } from "./helpers/memory_rule.ts";
 import { MiB } from "./helpers/proc_stats.ts";
 
 const base: MemorySample = { rss: 200 * MiB, heapUsed: 10 * MiB, external: 50 * MiB };
@@ -33,3 +33,17 @@ for (const [name, after, grown] of cases) {
     assert.deepEqual(out.map((line) => line.split(" ")[0]), grown, `reported: ${out.join("; ")}`);
   });
 }
+
+test("memoryGrowth on Deno: RSS has its own, wider limit; heap and external stay exact", () => {
+  assert.equal(limitsFor("deno"), DENO_LIMITS);
+  assert.equal(limitsFor("node"), LIMITS);
+  assert.equal(limitsFor("bun"), LIMITS);
+  const names = (after: MemorySample) => memoryGrowth(base, after, DENO_LIMITS).map((line) => line.split(" ")[0]);
+  // The 40.9 MiB a loaded machine showed, with the heap and external flat, passes.
+  assert.deepEqual(names(plus({ rss: 40.9 * MiB })), [], "Deno's native noise");
+  assert.deepEqual(names(plus({ rss: DENO_LIMITS.rss - 1 })), [], "just under");
+  assert.deepEqual(names(plus({ rss: DENO_LIMITS.rss })), ["rss"], "at the limit");
+  // The injected 64 KiB leak is caught by external, as the abort test asserts.
+  assert.deepEqual(names(plus({ rss: 38 * MiB, external: 1000 * 64 * 1024 })), ["external"], "the leak");
+  assert.deepEqual(names(plus({ heapUsed: LIMITS.heapUsed })), ["heapUsed"], "the heap's limit is unchanged");
+});
