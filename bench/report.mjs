@@ -1,7 +1,7 @@
 // Turns the measurements into ratios (to the best same-runtime peer and to
 // nginx), checks the targets, and renders the tables for the console and
 // for the README's Performance section.
-import { E_TOLERANCE, peerTarget, RSS_TARGET_MIB, SERVERS } from "./servers.mjs";
+import { E_TOLERANCE, PEER_TARGETS, RSS_TARGET_MIB, SERVERS } from "./servers.mjs";
 
 export const START = "<!-- bench:start -->";
 export const END = "<!-- bench:end -->";
@@ -55,7 +55,7 @@ export function computeTargets(doc) {
       if (scenario === "A" || scenario === "B" || scenario === "C") {
         const usable = peers.filter((p) => clean(doc, p, scenario));
         const best = usable.sort((a, b) => valueOf(doc, b, scenario) - valueOf(doc, a, scenario))[0];
-        t.min = peerTarget(s.runtime, scenario);
+        t.min = PEER_TARGETS[s.runtime][scenario];
         t.goal = `≥ ${t.min.toFixed(1)}× the best ${s.runtime} peer`;
         if (best) {
           t.peer = best;

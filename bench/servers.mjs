@@ -172,16 +172,17 @@ for (const s of [...SERVERS]) {
   });
 }
 
-/** Per-runtime targets for ranged against the best same-runtime peer in A, B and C. */
-export const PEER_TARGETS = { bun: 1.0, deno: 1.2, node: 1.2, [`node${NODE_LTS}`]: 1.2 };
-
 /**
- * The target of one (runtime, scenario): Deno's A is 1.0×, because its peer
- * sends the file through the same native FsFile path ranged does (issue 11).
+ * Targets for ranged against the best same-runtime peer, per runtime and
+ * scenario (issue 11). Deno's A is 1.0×: its peer sends the file through the
+ * same native FsFile path ranged does.
  */
-export function peerTarget(runtime, scenario) {
-  return runtime === "deno" && scenario === "A" ? 1.0 : PEER_TARGETS[runtime];
-}
+export const PEER_TARGETS = {
+  bun: { A: 1.0, B: 1.0, C: 1.0 },
+  deno: { A: 1.0, B: 1.2, C: 1.2 },
+  node: { A: 1.2, B: 1.2, C: 1.2 },
+  [`node${NODE_LTS}`]: { A: 1.2, B: 1.2, C: 1.2 },
+};
 /** D: most RSS growth over idle, MiB. */
 export const RSS_TARGET_MIB = 25;
 /** E: the 1 MiB-file / 1 GiB-file req/s ratio must stay within 1 ± this. */
