@@ -8,9 +8,10 @@ import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { handleVideo, type HandleVideoOptions } from "../src/http/handler.ts";
-import { videoHandler, writeVideo } from "../src/adapters/node_writer.ts";
+import { videoHandler, writeFileAnswer, writeVideo } from "../src/adapters/node_writer.ts";
 import { FileNotFoundError } from "../src/http/errors.ts";
 import type { FileLike } from "../src/http/file_like.ts";
+import { SYNC_READ_MAX } from "../src/http/sync_read.ts";
 import { type CountingFile, countingFile, patternBytes, settle } from "./helpers/counting_file.ts";
 import { parseMultipart } from "./helpers/multipart_parse.ts";
 import { startNodeServer, type TestServer } from "./helpers/server.ts";
@@ -33,14 +34,18 @@ interface Answer {
   body: Uint8Array;
   file: CountingFile;
 }
-type Writer = (method: string, headers: Record<string, string>, options?: HandleVideoOptions) => Promise<Answer>;
+type Writer = (
+  method: string,
+  headers: Record<string, string>,
+  options?: HandleVideoOptions,
+  file?: CountingFile,
+) => Promise<Answer>;
 
 function newFile(): CountingFile {
   return countingFile(DATA, { name: "movie.mp4", lastModified: MTIME });
 }
 
-const fetchWriter: Writer = async (method, headers, options) => {
-  const file = newFile();
+const fetchWriter: Writer = async (method, headers, options, file = newFile()) => {
   const res = handleVideo(new Request("http://x/movie.mp4", { method, headers }), file, options);
   const body = new Uint8Array(await res.arrayBuffer());
   await settle();
@@ -50,8 +55,7 @@ const fetchWriter: Writer = async (method, headers, options) => {
 // The node writer serves whichever file and options the current case set.
 let current: { file: CountingFile; options?: HandleVideoOptions } | undefined;
 let server: TestServer;
-const nodeWriter: Writer = async (method, headers, options) => {
-  const file = newFile();
+const nodeWriter: Writer = async (method, headers, options, file = newFile()) => {
   current = { file, options };
   const res = await fetch(`${server.url}/movie.mp4`, { method, headers });
   const body = new Uint8Array(await res.arrayBuffer());
@@ -140,6 +144,109 @@ for (const [writerName, write] of [["fetch writer", fetchWriter], ["node writer"
     }
   });
 }
+
+// Small bodies are read at once with readSync when the file offers it; every
+// other body, and any read that cannot be done now, takes the read() paths.
+const syncCases: {
+  name: string;
+  sync?: "ok" | "short" | "throws";
+  size?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  status: number;
+  bytes?: [number, number];
+  /** Expected reads: only readSync, only read(), a readSync then read(), or none. */
+  reads: "sync" | "async" | "sync-then-async" | "none";
+}[] = [
+  { name: "a 2-byte probe", headers: { range: "bytes=0-1" }, status: 206, bytes: [0, 1], reads: "sync" },
+  { name: "a suffix range", headers: { range: "bytes=-10" }, status: 206, bytes: [SIZE - 10, SIZE - 1], reads: "sync" },
+  {
+    name: "exactly SYNC_READ_MAX bytes",
+    headers: { range: `bytes=7-${7 + SYNC_READ_MAX - 1}` },
+    status: 206,
+    bytes: [7, 7 + SYNC_READ_MAX - 1],
+    reads: "sync",
+  },
+  {
+    name: "one byte over SYNC_READ_MAX",
+    headers: { range: `bytes=7-${7 + SYNC_READ_MAX}` },
+    status: 206,
+    bytes: [7, 7 + SYNC_READ_MAX],
+    reads: "async",
+  },
+  { name: "a whole small file", size: 1000, status: 200, bytes: [0, 999], reads: "sync" },
+  { name: "a whole file over SYNC_READ_MAX", status: 200, bytes: [0, SIZE - 1], reads: "async" },
+  { name: "multipart, even of small parts", headers: { range: "bytes=0-1,9-10" }, status: 206, reads: "async" },
+  { name: "HEAD", method: "HEAD", size: 1000, status: 200, reads: "none" },
+  { name: "304", headers: { "if-none-match": ETAG }, status: 304, reads: "none" },
+  {
+    name: "a short readSync falls back to read()",
+    sync: "short",
+    headers: { range: "bytes=100-199" },
+    status: 206,
+    bytes: [100, 199],
+    reads: "sync-then-async",
+  },
+  {
+    name: "a readSync that throws falls back to read()",
+    sync: "throws",
+    headers: { range: "bytes=100-199" },
+    status: 206,
+    bytes: [100, 199],
+    reads: "sync-then-async",
+  },
+];
+
+for (const [writerName, write] of [["fetch writer", fetchWriter], ["node writer", nodeWriter]] as const) {
+  describe(`${writerName}: small bodies read at once`, () => {
+    for (const c of syncCases) {
+      test(c.name, async () => {
+        const size = c.size ?? SIZE;
+        const data = size === SIZE ? DATA : patternBytes(size, 3);
+        const file = countingFile(data, { name: "movie.mp4", lastModified: MTIME, sync: c.sync ?? "ok" });
+        const a = await write(c.method ?? "GET", c.headers ?? {}, {}, file);
+        assert.equal(a.status, c.status);
+        assert.equal(a.file.closes, 1, "closed exactly once");
+        assert.equal(a.headers.get("transfer-encoding"), null);
+        if (c.bytes) {
+          const [s, e] = c.bytes;
+          assert.deepEqual(a.body, data.subarray(s, e + 1), "exact bytes");
+          assert.equal(a.headers.get("content-length"), String(e - s + 1));
+        }
+        const sync = a.file.reads.filter((r) => r.sync);
+        const async = a.file.reads.filter((r) => !r.sync);
+        if (c.reads === "sync") {
+          const [s, e] = c.bytes!;
+          assert.deepEqual(a.file.reads, [{ position: s, length: e - s + 1, sync: true }], "one readSync, no read()");
+        } else if (c.reads === "async") {
+          assert.deepEqual(sync, [], "no readSync");
+          assert.ok(async.length > 0, "read() did the body");
+        } else if (c.reads === "sync-then-async") {
+          assert.equal(a.file.reads[0].sync, true, "readSync first");
+          assert.ok(async.length > 0, "then read()");
+        } else assert.deepEqual(a.file.reads, [], "no read at all");
+      });
+    }
+  });
+}
+
+describe("node writer: small bodies and pacing", () => {
+  test("a paced (throttled) body is never read at once: it goes out slice by slice", async () => {
+    const file = countingFile(DATA, { name: "movie.mp4", lastModified: MTIME, sync: "ok" });
+    const paced = await startNodeServer((req, res) =>
+      writeFileAnswer(req, res, { file, options: {}, throttle: 1024 * 1024 * 1024 })
+    );
+    try {
+      const res = await fetch(`${paced.url}/`, { headers: { range: "bytes=0-99" } });
+      assert.deepEqual(new Uint8Array(await res.arrayBuffer()), DATA.subarray(0, 100));
+      await waitUntil(() => file.closes > 0, 2000);
+      assert.deepEqual(file.reads.filter((r) => r.sync), [], "no readSync");
+      assert.ok(file.reads.length > 0);
+    } finally {
+      await paced.close();
+    }
+  });
+});
 
 /** A FileLike of `size` virtual bytes that counts what was read and closed. */
 function bigFile(size: number, truncateAt = size) {

@@ -50,6 +50,13 @@ export async function openFile(path: string, options: OpenFileOptions = {}): Pro
         offset = position + (n ?? 0);
         return n ?? 0;
       },
+      readSync(into, position) {
+        if (closed) throw new Error(`read after close: ${path}`);
+        if (position !== offset) file.seekSync(position, Deno.SeekMode.Start);
+        const n = file.readSync(into) ?? 0;
+        offset = position + n;
+        return n;
+      },
       stream(start, end) {
         // FsFile.readable runs to the end of the file, so only spans that
         // end there are native; Deno then pumps the resource itself and

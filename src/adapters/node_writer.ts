@@ -18,6 +18,7 @@ import { closeQuietly, type HandleVideoOptions } from "../http/handler.ts";
 import type { BodySegment } from "../http/multipart.ts";
 import type { ByteRange } from "../http/range.ts";
 import { fileSpans, planResponse } from "../http/plan.ts";
+import { readSmallSpan } from "../http/sync_read.ts";
 import { type BodyTracking, type FileAnswer, THROTTLE_SLICE } from "../server/file_answer.ts";
 import { giveBuffer, takeBuffer } from "./buffer_pool.ts";
 import { headerOf } from "./node_request_head.ts";
@@ -102,9 +103,19 @@ export async function writeFileAnswer(
     closeQuietly(file);
     return;
   }
+  const throttle = answer.throttle && answer.throttle > 0 ? answer.throttle : undefined;
+  // A paced body goes out slice by slice, so only an unpaced one is read at once.
+  const [only] = body;
+  const small = body.length === 1 && !throttle && !("bytes" in only) ? readSmallSpan(file, only) : undefined;
+  if (small) {
+    tracking?.onChunk(small.length);
+    res.end(small);
+    tracking?.onEnd(false);
+    closeQuietly(file);
+    return;
+  }
   let complete = false;
   try {
-    const throttle = answer.throttle && answer.throttle > 0 ? answer.throttle : undefined;
     const chunkSize = throttle ? THROTTLE_SLICE : options.chunkSize;
     complete = await sendSegments(res, file, body, chunkSize, {
       tracking,

@@ -12,6 +12,7 @@ import type { FileLike } from "./file_like.ts";
 import type { BodySegment } from "./multipart.ts";
 import { fileSpans, planResponse } from "./plan.ts";
 import type { ByteRange } from "./range.ts";
+import { readSmallSpan } from "./sync_read.ts";
 
 /** Options of {@linkcode handleVideo} and {@linkcode planResponse}. */
 export interface HandleVideoOptions {
@@ -110,6 +111,11 @@ function send(
   // parts from a Blob composed with `new Blob([...])`, so multipart bodies
   // always go through the chunk iterator.
   if (segments.length === 1 && !("bytes" in only)) {
+    const bytes = readSmallSpan(file, only);
+    if (bytes) {
+      closeQuietly(file);
+      return new Response(bytes, { status, headers });
+    }
     const blob = file.blob?.();
     if (blob) {
       closeQuietly(file);

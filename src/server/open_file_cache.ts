@@ -173,6 +173,12 @@ function lease(file: FileLike, release: () => void): FileLike {
     etag: file.etag,
     read: (into, position) =>
       closed ? Promise.reject(new Error(`read after close: ${file.name}`)) : file.read(into, position),
+    readSync: file.readSync
+      ? (into, position) => {
+        if (closed) throw new Error(`read after close: ${file.name}`);
+        return file.readSync!(into, position);
+      }
+      : undefined,
     blob: file.blob ? () => (closed ? undefined : file.blob!()) : undefined,
     close() {
       if (closed) return;

@@ -1,17 +1,29 @@
 // A FileLike over bytes that records every read and close, so tests can
 // assert "no read happened", "reads stayed inside the range" and "closed
-// exactly once". It has no blob(): the handler must use the chunk iterator.
+// exactly once". It has no blob(): the handler must use the chunk iterator,
+// or, with `sync`, read small bodies at once.
 import type { FileLike } from "../../src/http/file_like.ts";
 
 export interface CountingFile extends FileLike {
-  reads: { position: number; length: number }[];
+  reads: { position: number; length: number; sync?: true }[];
   closes: number;
 }
 
-export function countingFile(
-  bytes: Uint8Array,
-  meta: { name?: string; lastModified?: number; etag?: string; type?: string; readDelayMs?: number } = {},
-): CountingFile {
+export interface CountingMeta {
+  name?: string;
+  lastModified?: number;
+  etag?: string;
+  type?: string;
+  readDelayMs?: number;
+  /**
+   * Adds `readSync` (its reads recorded with `sync: true`): `"ok"` reads
+   * like `read`, `"short"` returns one byte less than asked and then 0,
+   * `"throws"` throws.
+   */
+  sync?: "ok" | "short" | "throws";
+}
+
+export function countingFile(bytes: Uint8Array, meta: CountingMeta = {}): CountingFile {
   const file: CountingFile = {
     size: bytes.length,
     name: meta.name,
@@ -31,6 +43,22 @@ export function countingFile(
       file.closes++;
     },
   };
+  const sync = meta.sync;
+  if (sync) {
+    let shortened = false;
+    file.readSync = (into, position) => {
+      file.reads.push({ position, length: into.length, sync: true });
+      if (sync === "throws") throw new Error("EIO (test)");
+      let part = bytes.subarray(position, position + into.length);
+      if (sync === "short") {
+        if (shortened) return 0;
+        shortened = true;
+        part = part.subarray(0, part.length - 1);
+      }
+      into.set(part);
+      return part.length;
+    };
+  }
   return file;
 }
 
@@ -71,6 +99,7 @@ export class CloseLedger {
       lastModified: file.lastModified,
       etag: file.etag,
       read: (into, pos) => file.read(into, pos),
+      readSync: file.readSync ? (into, pos) => file.readSync!(into, pos) : undefined,
       blob: file.blob ? () => file.blob!() : undefined,
       close: () => {
         if (done) this.doubleCloses++;
