@@ -1,7 +1,8 @@
 /**
- * `openFile` over `Bun.file`: the FileLike hands its Blob to the handler,
- * and Bun sends Blob slices with sendfile, with an exact Content-Length
- * (a ReadableStream body loses it on Bun 1.4: oven-sh/bun#10507).
+ * `openFile` for Bun: one descriptor for reads (`pread`, and a synchronous
+ * one for small bodies), and for larger single spans a `Bun.file` slice that
+ * Bun sends with sendfile, with an exact Content-Length (a ReadableStream
+ * body loses it on Bun 1.4: oven-sh/bun#10507).
  *
  * sendfile hands page-cache pages to the socket by reference: a file
  * truncated in place while it is being sent can deliver zeros from its new
@@ -12,9 +13,10 @@
  * @module
  */
 
-import { closeSync, fstatSync, openSync as openFd, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync as openFd, statSync } from "node:fs";
 import { FileNotFoundError } from "../http/errors.ts";
-import { type FileLike, fromBlob } from "../http/file_like.ts";
+import type { FileLike } from "../http/file_like.ts";
+import { fdFile } from "./fd_file.ts";
 
 /** Options of {@linkcode openFile}. */
 export interface OpenFileOptions {
@@ -27,9 +29,9 @@ interface BunGlobal {
 }
 
 /**
- * Opens a regular file as a `Bun.file` Blob. Throws
- * {@linkcode FileNotFoundError} when there is no regular file at `path`.
- * Only works on Bun.
+ * Opens a regular file for Bun. Throws {@linkcode FileNotFoundError} when
+ * there is no regular file at `path`. Only works on Bun. The FileLike holds
+ * a descriptor until `close()` (which {@linkcode handleVideo} calls).
  *
  * @example
  * ```ts ignore
@@ -50,48 +52,37 @@ export function openFile(path: string, options: OpenFileOptions = {}): Promise<F
 function openSync(path: string, options: OpenFileOptions): FileLike {
   const bun = (globalThis as { Bun?: BunGlobal }).Bun;
   if (!bun) throw new TypeError("@ranged/video/bun needs the Bun runtime; use @ranged/video/fs elsewhere");
-  // A synchronous stat, as Bun.file does internally: on Bun it is a plain
-  // syscall of about a microsecond, while the promise API costs a trip
-  // through the thread pool on every request.
-  let st;
+  // Synchronous open and fstat: on Bun plain syscalls of about a microsecond
+  // each, while the promise API costs a trip through the thread pool on
+  // every request. The descriptor pins the file the headers describe: a
+  // small body is one pread on it (SYNC_READ_MAX), with no path lookup.
+  let fd: number;
   try {
-    st = statSync(path);
+    fd = openFd(path, "r");
   } catch (cause) {
     throw new FileNotFoundError(path, { cause });
   }
-  if (!st.isFile()) throw new FileNotFoundError(path);
-  const size = st.size;
-  // Pinned to the size we announce, so a growing file cannot overrun Content-Length.
-  const blob = bun.file(path).slice(0, size);
+  let st;
+  try {
+    st = fstatSync(fd);
+    if (!st.isFile()) throw new FileNotFoundError(path);
+  } catch (err) {
+    closeSync(fd);
+    throw err instanceof FileNotFoundError ? err : new FileNotFoundError(path, { cause: err });
+  }
+  const { ino, size, mtimeMs } = st;
   return {
-    // Reads (multipart bodies, format probes) are a Blob's; only blob() differs.
-    ...fromBlob(blob, { name: options.name ?? path, lastModified: st.mtimeMs }),
-    // Content-Type comes from ranged's table, not from Bun's guess for the path.
-    type: undefined,
-    size,
-    readSync(into, position) {
-      // A small body costs an open, an fstat and one pread, against sendfile's
-      // per-response setup (1.9x the probes per second, SYNC_READ_MAX). The
-      // fstat makes sure the bytes come from the file the headers describe:
-      // a file replaced or changed since the stat reads 0 and the handler
-      // takes the Blob path, which checks again.
-      const fd = openFd(path, "r");
-      try {
-        const now = fstatSync(fd);
-        if (now.size !== size || now.mtimeMs !== st.mtimeMs) return 0;
-        return readSync(fd, into, 0, into.length, position);
-      } finally {
-        closeSync(fd);
-      }
-    },
+    ...fdFile(fd, path, { size, name: options.name ?? path, lastModified: mtimeMs }),
     blob() {
-      // Bun's sendfile sends what the file holds when the response goes out,
-      // under headers made from the size we announced: a file truncated since
-      // it was opened would go out short yet framed as complete. A cheap
-      // re-stat sends such a file through `read`, whose short read cuts the
-      // connection instead.
+      // Bun's sendfile goes by path and sends what the file holds when the
+      // response goes out, under headers made from what we opened: a file
+      // replaced or truncated since then would go out wrong yet framed as
+      // complete. A cheap re-stat sends such a file through `read` instead,
+      // on the descriptor, whose short read cuts the connection. Pinned to
+      // the announced size, so a growing file cannot overrun Content-Length.
       const now = statSync(path, { throwIfNoEntry: false });
-      return now && now.size === size && now.mtimeMs === st.mtimeMs ? blob : undefined;
+      const same = now && now.ino === ino && now.size === size && now.mtimeMs === mtimeMs;
+      return same ? bun.file(path).slice(0, size) : undefined;
     },
   };
 }

@@ -5,9 +5,10 @@
  * @module
  */
 
-import { close, fstat, open, read, readSync, type Stats } from "node:fs";
+import { close, fstat, open, type Stats } from "node:fs";
 import { FileNotFoundError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
+import { fdFile } from "./fd_file.ts";
 
 /** Options of {@linkcode openFile}. */
 export interface OpenFileOptions {
@@ -36,35 +37,12 @@ export async function openFile(path: string, options: OpenFileOptions = {}): Pro
   } catch (cause) {
     throw new FileNotFoundError(path, { cause });
   }
-  let closed = false;
-  const release = () =>
-    new Promise<void>((resolve, reject) => {
-      if (closed) return resolve();
-      closed = true;
-      close(fd, (err) => err ? reject(err) : resolve());
-    });
   try {
     const st = await new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => err ? reject(err) : resolve(st)));
     if (!st.isFile()) throw new FileNotFoundError(path);
-    return {
-      size: st.size,
-      name: options.name ?? path,
-      lastModified: st.mtimeMs,
-      read(into, position) {
-        if (closed) return Promise.reject(new Error(`read after close: ${path}`));
-        return new Promise((resolve, reject) => {
-          read(fd, into, 0, into.length, position, (err, n) => err ? reject(err) : resolve(n));
-        });
-      },
-      // A pread on the open descriptor: one syscall for the small bodies the writers read at once.
-      readSync(into, position) {
-        if (closed) throw new Error(`read after close: ${path}`);
-        return readSync(fd, into, 0, into.length, position);
-      },
-      close: release,
-    };
+    return fdFile(fd, path, { size: st.size, name: options.name ?? path, lastModified: st.mtimeMs });
   } catch (err) {
-    await release().catch(() => {});
+    await new Promise<void>((resolve) => close(fd, () => resolve()));
     throw err instanceof FileNotFoundError ? err : new FileNotFoundError(path, { cause: err });
   }
 }
