@@ -231,6 +231,32 @@ for (const [writerName, write] of [["fetch writer", fetchWriter], ["node writer"
 }
 
 describe("node writer: small bodies and pacing", () => {
+  test("a small body whose client is gone before its turn is not written, and the file is closed once", async () => {
+    const file = countingFile(DATA, { name: "movie.mp4", lastModified: MTIME, sync: "ok" });
+    const seen: string[] = [];
+    const watch = () => ({
+      onChunk: (n: number) => void seen.push(`chunk ${n}`),
+      onEnd: (incomplete: boolean) => void seen.push(`end ${incomplete}`),
+    });
+    let done: Promise<void> | undefined;
+    const cutting = await startNodeServer((req, res) => {
+      done = writeFileAnswer(req, res, { file, options: {}, watch });
+      // The small answer waits for the loop's next turn; the client leaves first.
+      res.destroy();
+      return done;
+    });
+    try {
+      await fetch(`${cutting.url}/`, { headers: { range: "bytes=0-1" } }).catch(() => {});
+      await waitUntil(() => done !== undefined, 2000);
+      await done;
+      assert.deepEqual(file.reads, [{ position: 0, length: 2, sync: true }]);
+      assert.deepEqual(seen, ["end true"], "no chunk counted, the body reported incomplete");
+      assert.equal(file.closes, 1);
+    } finally {
+      await cutting.close();
+    }
+  });
+
   test("a paced (throttled) body is never read at once: it goes out slice by slice", async () => {
     const file = countingFile(DATA, { name: "movie.mp4", lastModified: MTIME, sync: "ok" });
     const paced = await startNodeServer((req, res) =>
