@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { openFile as openPortable } from "../src/adapters/fs.ts";
 import { handleVideo } from "../src/http/handler.ts";
 import type { FileLike } from "../src/http/file_like.ts";
+import { FileNotFoundError } from "../src/http/errors.ts";
 import { OpenFileCache } from "../src/server/open_file_cache.ts";
 import { patternBytes } from "./helpers/counting_file.ts";
 import { openNative, runtime } from "./helpers/server.ts";
@@ -55,6 +56,17 @@ for (const [name, open] of adapters) {
 
 if (runtime === "bun") {
   describe("the Bun adapter: the descriptor pins the file the headers describe", () => {
+    test("openFile resolves on the check phase, after the requests already read (a burst is answered together)", async () => {
+      const path = fresh();
+      const order: string[] = [];
+      setImmediate(() => order.push("earlier immediate"));
+      const file = await openNative(path);
+      order.push("opened");
+      assert.deepEqual(order, ["earlier immediate", "opened"]);
+      await file.close?.();
+      await assert.rejects(openNative(join(DIR, "missing.bin")), FileNotFoundError);
+    });
+
     test("a file replaced by rename after opening is answered from the opened one, small or large", async () => {
       const path = fresh();
       const file = await openNative(path);

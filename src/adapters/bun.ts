@@ -14,6 +14,7 @@
  */
 
 import { closeSync, fstatSync, openSync as openFd, statSync } from "node:fs";
+import { setImmediate } from "node:timers";
 import { FileNotFoundError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
 import { fdFile } from "./fd_file.ts";
@@ -41,12 +42,21 @@ interface BunGlobal {
  * ```
  */
 export function openFile(path: string, options: OpenFileOptions = {}): Promise<FileLike> {
-  try {
-    return Promise.resolve(openSync(path, options));
-  } catch (err) {
-    // Failures still arrive as a rejection, like every other adapter's.
-    return Promise.reject(err);
-  }
+  // Opened on the check phase, once the poll phase has read every request
+  // that was ready: Bun.serve then sends the answers of a burst together.
+  // Resolved at once, the answer starts inside its own request's turn; 64
+  // clients asking random 1 MiB ranges measured 1.3-1.7k req/s that way
+  // and 2.3-2.6k from here, with 2-byte probes unchanged.
+  return new Promise((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        resolve(openSync(path, options));
+      } catch (err) {
+        // Failures arrive as a rejection, like every other adapter's.
+        reject(err);
+      }
+    });
+  });
 }
 
 function openSync(path: string, options: OpenFileOptions): FileLike {
