@@ -53,10 +53,11 @@ export interface FileLike {
    * body of one span of at most 64 KiB (`SYNC_READ_MAX`) (the probes
    * Safari sends first, the first bytes of every seek) and answers with the
    * bytes in hand: on Bun that answered a 2-byte probe 1.9x faster than a
-   * sendfile of the same bytes, and on Node it skips the stream machinery.
-   * Return fewer bytes than asked, 0 or throw when the read cannot be done
-   * now (the file changed, an I/O error): the writer then takes its other
-   * paths, which cut the connection on a short file. Only offer it where a
+   * sendfile of the same bytes, and on Node it saves a thread-pool read.
+   * Like `read`, it may return fewer bytes than asked (the writer asks again
+   * for the rest). Return 0 or throw when the read cannot be done now (the
+   * file shrank, an I/O error): the writer then takes its other paths,
+   * which cut the connection on a short file. Only offer it where a
    * small read is cheap and local (a regular file, memory), never over a
    * network.
    */

@@ -22,9 +22,10 @@ export const SYNC_READ_MAX: number = 64 * 1024;
 /**
  * The bytes of `span` when `file` can read them now and the span is small;
  * `undefined` sends the writer down its other paths: no `readSync`, a span
- * over {@linkcode SYNC_READ_MAX}, or a read that came back short or threw
- * (a file cut since it was opened errors there, on the stream or the socket,
- * rather than here before any header is out).
+ * over {@linkcode SYNC_READ_MAX}, or a read that returned 0 before the
+ * span's end or threw (a file cut since it was opened errors there, on the
+ * stream or the socket, rather than here before any header is out). Short
+ * reads are continued until the span is full.
  *
  * @example
  * ```ts ignore
