@@ -5,7 +5,7 @@
  * @module
  */
 
-import { close, fstat, open, type Stats } from "node:fs";
+import { closeSync, fstat, open, type Stats } from "node:fs";
 import { FileNotFoundError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
 import { fdFile } from "./fd_file.ts";
@@ -42,7 +42,7 @@ export async function openFile(path: string, options: OpenFileOptions = {}): Pro
     if (!st.isFile()) throw new FileNotFoundError(path);
     return fdFile(fd, path, { size: st.size, name: options.name ?? path, lastModified: st.mtimeMs });
   } catch (err) {
-    await new Promise<void>((resolve) => close(fd, () => resolve()));
+    closeSync(fd);
     throw err instanceof FileNotFoundError ? err : new FileNotFoundError(path, { cause: err });
   }
 }
