@@ -141,3 +141,50 @@ test("BufferPool: when full, a returned buffer evicts the class taken least rece
   pool.give(new Uint8Array(16 * KiB));
   assert.equal(pool.pooledBytes, 128 * KiB, "a buffer of the stalest class is dropped, not pooled");
 });
+
+test("BufferPool.trim: what stayed free for a whole period goes, what a steady load takes again stays", () => {
+  const pool = new BufferPool(1 * MiB);
+  const burst = [pool.take(64 * KiB), pool.take(64 * KiB), pool.take(64 * KiB)];
+  for (const b of burst) pool.give(b);
+  pool.trim();
+  // Kills: releasing everything free at a trim (a buffer given back just before it was not idle a whole period).
+  assert.equal(pool.pooledBytes, 192 * KiB, "buffers given back since the last trim are kept once");
+  const reused = pool.take(64 * KiB);
+  pool.give(reused);
+  pool.trim();
+  // Kills: ignoring the low-water mark (the steady load's buffer released too) or never trimming.
+  assert.equal(pool.pooledBytes, 64 * KiB, "the two never taken are released, the one taken again stays");
+  assert.equal(pool.take(64 * KiB), reused, "and it is the one the load took");
+  pool.give(reused);
+  pool.trim();
+  pool.trim();
+  assert.equal(pool.pooledBytes, 0, "once the load stops, the pool is empty after two trims");
+});
+
+test("BufferPool.trim: the low-water mark counts per size class", () => {
+  const pool = new BufferPool(1 * MiB);
+  const small = pool.take(16 * KiB);
+  const big = pool.take(256 * KiB);
+  pool.give(small);
+  pool.give(big);
+  pool.trim();
+  pool.give(pool.take(16 * KiB));
+  pool.trim();
+  assert.equal(pool.pooledBytes, 16 * KiB, "the class in use keeps its buffer, the idle class loses its own");
+});
+
+test("BufferPool: with idleMs it trims on a timer only while it holds buffers", async () => {
+  const pool = new BufferPool(1 * MiB, 1);
+  assert.equal(pool.trimming, false, "no timer before anything is pooled");
+  pool.give(pool.take(16 * KiB));
+  assert.equal(pool.trimming, true);
+  // Waits for the timer's trims, however late they run: this bounds nothing in time.
+  for (let i = 0; i < 1000 && pool.trimming; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(pool.pooledBytes, 0, "the idle buffer was released by the timer");
+  assert.equal(pool.trimming, false, "and the timer stopped with the pool empty");
+  pool.give(pool.take(16 * KiB));
+  assert.equal(pool.trimming, true, "a new buffer starts it again");
+  pool.trim();
+  pool.trim();
+  assert.equal(pool.trimming, false);
+});

@@ -130,7 +130,6 @@ export async function writeFileAnswer(
       tracking,
       pace: throttle ? pacer(throttle) : undefined,
     });
-    if (complete) res.end();
   } catch {
     // The file broke mid-body (truncated, I/O error): cut the connection so
     // the client sees an incomplete response, never a silently short one.
@@ -211,9 +210,9 @@ export function videoHandler(
 }
 
 /**
- * Writes the segments in order. Resolves true when every byte was handed to
- * the socket, false when the client went away first; rejects when the file
- * ends early or a read fails.
+ * Writes the segments in order and ends the response with the last bytes.
+ * Resolves true when every byte was handed to the socket, false when the
+ * client went away first; rejects when the file ends early or a read fails.
  */
 async function sendSegments(
   res: ServerResponse,
@@ -232,13 +231,16 @@ async function sendSegments(
     fixed === undefined,
   );
   try {
-    for (const seg of segments) {
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i];
+      const lastSegment = i === segments.length - 1;
       if ("bytes" in seg) {
         while (flow.blocked()) await flow.wait();
         await pace?.(seg.bytes.length);
         if (flow.gone) return false;
         tracking?.onChunk(seg.bytes.length);
-        res.write(seg.bytes);
+        if (lastSegment) res.end(seg.bytes);
+        else res.write(seg.bytes);
         continue;
       }
       let position = seg.start;
@@ -264,7 +266,7 @@ async function sendSegments(
         }
         position += n;
         tracking?.onChunk(n);
-        flow.send(buf, n === view.length ? view : view.subarray(0, n));
+        flow.send(buf, n === view.length ? view : view.subarray(0, n), lastSegment && position > seg.end);
       }
     }
     return !flow.gone;

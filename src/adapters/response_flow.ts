@@ -59,12 +59,19 @@ export class ResponseFlow {
     return new Promise<void>(this.#setWake);
   }
 
-  /** Writes the first `view.length` bytes of the pooled `buf` (`view` is `buf` or a prefix of it). */
-  send(buf: Uint8Array, view: Uint8Array): void {
+  /**
+   * Writes the first `view.length` bytes of the pooled `buf` (`view` is `buf`
+   * or a prefix of it); with `last`, ends the response with them.
+   */
+  send(buf: Uint8Array, view: Uint8Array, last = false): void {
     this.#sent.push(buf);
     this.#sentAt.push(performance.now());
     this.#sentBytes.push(view.length);
-    this.#res.write(view, this.#onFlushed);
+    // Ending with the last bytes rather than after them: a 1 MiB range is
+    // then one call that node:http can send with its head (bench B on Node
+    // and on Bun's node:http: about 10% more requests/s).
+    if (last) this.#res.end(view, this.#onFlushed);
+    else this.#res.write(view, this.#onFlushed);
   }
 
   /** Stops listening; buffers still with the socket go back to the pool as they flush. */
