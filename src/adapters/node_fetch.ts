@@ -13,7 +13,8 @@ import { Readable } from "node:stream";
 import { FIRST_CHUNK, MAX_CHUNK } from "../http/chunk_size.ts";
 import { BadRequestError } from "../http/errors.ts";
 import { targetUrl } from "../http/request_target.ts";
-import { BUFFERS, giveBuffer, ReadPacer, takeBuffer } from "./buffer_pool.ts";
+import { BUFFERS, ReadPacer } from "../http/read_pacer.ts";
+import { giveBuffer, takeBuffer } from "./buffer_pool.ts";
 import { localAuthority } from "./node_request_head.ts";
 
 /**

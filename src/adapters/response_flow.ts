@@ -12,7 +12,8 @@
  */
 
 import type { ServerResponse } from "node:http";
-import { BUFFERS, giveBuffer, ReadPacer } from "./buffer_pool.ts";
+import { BUFFERS, ReadPacer } from "../http/read_pacer.ts";
+import { giveBuffer } from "./buffer_pool.ts";
 
 /**
  * The flow of one response's body to its socket. Call
