@@ -12,13 +12,13 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setImmediate } from "node:timers";
-import { FIRST_CHUNK, MAX_CHUNK } from "../http/chunk_size.ts";
 import { FileNotFoundError, FileTruncatedError } from "../http/errors.ts";
 import type { FileLike } from "../http/file_like.ts";
 import { closeQuietly, type HandleVideoOptions } from "../http/handler.ts";
 import type { BodySegment } from "../http/multipart.ts";
 import type { ByteRange } from "../http/range.ts";
 import { fileSpans, planResponse } from "../http/plan.ts";
+import { firstReadSize } from "../http/read_pacer.ts";
 import { readSmallSpan } from "../http/sync_read.ts";
 import { type BodyTracking, type FileAnswer, THROTTLE_SLICE } from "../server/file_answer.ts";
 import { giveBuffer, takeBuffer } from "./buffer_pool.ts";
@@ -222,12 +222,11 @@ async function sendSegments(
   extra: { tracking?: BodyTracking; pace?: (n: number) => Promise<void> } = {},
 ): Promise<boolean> {
   const { tracking, pace } = extra;
-  // A body that fits in one large read gets it: a 1 MiB range costs one read.
   const first = segments.find((s) => !("bytes" in s)) as ByteRange | undefined;
   const span = first ? first.end - first.start + 1 : 0;
   const flow = new ResponseFlow(
     res,
-    fixed ?? (segments.length === 1 && span <= MAX_CHUNK ? span : FIRST_CHUNK),
+    fixed ?? firstReadSize(segments.length === 1 ? span : 0),
     fixed === undefined,
   );
   try {

@@ -8,8 +8,7 @@
 import { FileTruncatedError } from "./errors.ts";
 import type { FileLike } from "./file_like.ts";
 import type { BodySegment } from "./multipart.ts";
-import { FIRST_CHUNK, MAX_CHUNK } from "./chunk_size.ts";
-import { ReadPacer } from "./read_pacer.ts";
+import { firstReadSize, ReadPacer } from "./read_pacer.ts";
 
 /** Options of {@linkcode bodyStream}. */
 export interface BodyStreamOptions {
@@ -45,7 +44,6 @@ export function bodyStream(
   const fixed = options.chunkSize;
   let index = 0;
   let position = segments.length > 0 && !("bytes" in segments[0]) ? segments[0].start : 0;
-  // A body that fits in one large read gets it, as on the node writers: a 1 MiB range costs one read.
   const [only] = segments;
   const single = segments.length === 1 && !("bytes" in only) ? only.end - only.start + 1 : 0;
   // Created on the first pull that allocates its own chunk (a BYOB reader sizes its own reads).
@@ -106,7 +104,7 @@ export function bodyStream(
               // whatever the client's own pace: growing on that gave 200 slow viewers of a
               // JS-stream body on Deno +460 MiB against +140 MiB (bench D, node:fs adapter).
               const now = performance.now();
-              pacer ??= new ReadPacer(single > 0 && single <= MAX_CHUNK ? single : FIRST_CHUNK);
+              pacer ??= new ReadPacer(firstReadSize(single));
               if (lastPull >= 0) pacer.flushedChunk(lastSize, now - lastPull, now);
               lastPull = now;
               chunk = pacer.size;

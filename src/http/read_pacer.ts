@@ -67,8 +67,23 @@ function classBelow(n: number): number {
 }
 
 /**
- * The read size of one node:http response, paced by how fast its socket
- * flushes: shrinks at once for a slow client, grows only for one that has
+ * The first read of a body of `length` bytes read as one span (0 for any
+ * other body): all of it when it fits in one large read, so a 1 MiB range
+ * costs one read, else FIRST_CHUNK, from which the pace takes over.
+ *
+ * @example
+ * ```ts ignore
+ * firstReadSize(1024 * 1024); // 1048576: one read
+ * firstReadSize(0); // FIRST_CHUNK
+ * ```
+ */
+export function firstReadSize(length: number): number {
+  return length > 0 && length <= MAX_CHUNK ? length : FIRST_CHUNK;
+}
+
+/**
+ * The read size of one response's body (a node:http socket, or the consumer
+ * of a Fetch body stream), paced by how fast it takes each chunk: shrinks at once for a slow client, grows only for one that has
  * held a fast pace once the kernel's buffers were full, and only within the
  * process's {@linkcode GrowthBudget}. Call {@linkcode ReadPacer.done} when
  * the response ends.
