@@ -193,7 +193,9 @@ export function buildReport(doc) {
   const missed = targets.filter((t) => t.status === "missed").length;
 
   const setup = `${c.mode} mode: ${c.runs} run(s) per (server, scenario), median; wrk -t1 -c${c.connections} ` +
-    `-d${c.duration}s (E: -d${c.eDuration}s per file); big file ${c.bigFile}; D: ${c.readers} ` +
+    `-d${c.duration}s (E: -d${c.eDuration}s per file)${
+      c.warmup > 0 ? `, each B, C and E file after a discarded ${c.warmup} s wrk run of the same load` : ""
+    }; big file ${c.bigFile}; D: ${c.readers} ` +
     `${
       c.readerClient === "raw" ? "raw-socket readers" : "curl readers (`--limit-rate 1M`)"
     } at 1 MiB/s, RSS sampled after ${c.window} s`;

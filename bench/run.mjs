@@ -47,6 +47,7 @@ const HELP = `usage: npm run bench -- [options]
   --scenario LIST      comma-separated scenarios among A,B,C,D,E
   --runs N             runs per (server, scenario), median reported (default 3, quick 1)
   --duration S         seconds per wrk run (default 3, and 2 for each of E's two runs; quick 1)
+  --warmup S           seconds of a discarded wrk run before B, C and each file of E (default 2, quick 0)
   --readers N          slow readers in D (default 200, quick 50)
   --reader-client C    D's readers: curl (real curl processes with --limit-rate, default) or raw
                        (bench/slow_readers.mjs, raw sockets that stop reading when their budget is spent)
@@ -71,6 +72,7 @@ const { values: opt } = parseArgs({
     scenario: { type: "string" },
     runs: { type: "string" },
     duration: { type: "string" },
+    warmup: { type: "string" },
     readers: { type: "string" },
     "reader-client": { type: "string" },
     window: { type: "string" },
@@ -100,6 +102,9 @@ const config = {
   duration: Number(opt.duration ?? (quick ? 1 : 3)),
   // E makes two wrk runs per round (1 MiB file, big file): shorter ones keep the full run within 10 minutes.
   eDuration: Number(opt.duration ?? (quick ? 1 : 2)),
+  // A fresh JIT server answers its first seconds of load 10-60% slower than its steady state (measured on the
+  // node writer, B: 705-1821 req/s in the first 3 s, 1900-2290 after): without this, run 1 of 3 decides medians.
+  warmup: Number(opt.warmup ?? (quick ? 0 : 2)),
   readers: Number(opt.readers ?? (quick ? 50 : 200)),
   readerRate: MiB,
   readerClient: opt["reader-client"] ?? "curl",
@@ -543,6 +548,14 @@ async function warmUp(srv, path, rangeFor, rounds = 2) {
   }
 }
 
+/**
+ * A wrk run of the scenario's own load whose figures are thrown away, so the
+ * runs that count meet a server at its steady state (JIT tiers, pools grown).
+ */
+async function wrkWarmUp(ctx, srv, script, path, env) {
+  if (config.warmup > 0) await wrk(ctx, srv, script, path, env, [0, Infinity], config.warmup);
+}
+
 const randomRange = () => {
   const first = Math.floor(Math.random() * (bigSize - config.rangeBytes + 1));
   return `bytes=${first}-${first + config.rangeBytes - 1}`;
@@ -553,20 +566,18 @@ const rangeBounds = (n) => [n, n + 2048];
 
 async function scenarioB(ctx, srv) {
   await warmUp(srv, `/${bigName}`, randomRange, 1);
+  const env = { FILE_SIZE: String(bigSize), RANGE_BYTES: String(config.rangeBytes) };
+  await wrkWarmUp(ctx, srv, "random_range.lua", `/${bigName}`, env);
   const runs = [];
   for (let i = 0; i < config.runs; i++) {
-    runs.push(
-      await wrk(ctx, srv, "random_range.lua", `/${bigName}`, {
-        FILE_SIZE: String(bigSize),
-        RANGE_BYTES: String(config.rangeBytes),
-      }, rangeBounds(config.rangeBytes)),
-    );
+    runs.push(await wrk(ctx, srv, "random_range.lua", `/${bigName}`, env, rangeBounds(config.rangeBytes)));
   }
   return summarizeWrk(runs);
 }
 
 async function scenarioC(ctx, srv) {
   await warmUp(srv, `/${bigName}`, () => "bytes=0-1", 2);
+  await wrkWarmUp(ctx, srv, "fixed_range.lua", `/${bigName}`, { RANGE: "bytes=0-1" });
   const runs = [];
   for (let i = 0; i < config.runs; i++) {
     runs.push(await wrk(ctx, srv, "fixed_range.lua", `/${bigName}`, { RANGE: "bytes=0-1" }, rangeBounds(2)));
@@ -638,6 +649,8 @@ async function scenarioE(ctx, srv) {
   const env = { RANGE: `bytes=0-${config.rangeBytes - 1}` };
   await warmUp(srv, `/${smallName}`, () => env.RANGE, 1);
   await warmUp(srv, `/${bigName}`, () => env.RANGE, 1);
+  await wrkWarmUp(ctx, srv, "fixed_range.lua", `/${smallName}`, env);
+  await wrkWarmUp(ctx, srv, "fixed_range.lua", `/${bigName}`, env);
   for (let i = 0; i < config.runs; i++) {
     const bounds = rangeBounds(config.rangeBytes);
     small.push(await wrk(ctx, srv, "fixed_range.lua", `/${smallName}`, env, bounds, config.eDuration));
