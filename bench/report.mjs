@@ -194,7 +194,9 @@ export function buildReport(doc) {
 
   const setup = `${c.mode} mode: ${c.runs} run(s) per (server, scenario), median; wrk -t1 -c${c.connections} ` +
     `-d${c.duration}s (E: -d${c.eDuration}s per file)${
-      c.warmup > 0 ? `, each B, C and E file after a discarded ${c.warmup} s wrk run of the same load` : ""
+      c.warmup > 0
+        ? `, each B, C and E file after a discarded ${c.warmup} s wrk run of the same load, A after a discarded download`
+        : ""
     }; big file ${c.bigFile}; D: ${c.readers} ` +
     `${
       c.readerClient === "raw" ? "raw-socket readers" : "curl readers (`--limit-rate 1M`)"

@@ -104,6 +104,13 @@ describe("defaultETag", () => {
   test("zero size and epoch", () => assert.equal(defaultETag(0, 0), `"0-0"`));
   test("fractional milliseconds are truncated", () => assert.equal(defaultETag(10, 1500.9), `"5dc-a"`));
   test("large sizes in hex", () => assert.equal(defaultETag(2 ** 40, 1), `"1-10000000000"`));
+  test("the kept last tag is only ever the one for the same size and time", () => {
+    const cases: [number, number, string][] = [[10, 1500, `"5dc-a"`], [11, 1500, `"5dc-b"`], [11, 1501, `"5dd-b"`]];
+    for (const [size, mtime, tag] of [...cases, ...cases.toReversed(), ...cases]) {
+      assert.equal(defaultETag(size, mtime), tag);
+      assert.equal(defaultETag(size, mtime), tag);
+    }
+  });
   test("strong, quoted, and parseable as one tag", () => {
     const tag = defaultETag(12345, 1_700_000_123_456);
     assert.ok(!tag.startsWith("W/"));

@@ -219,6 +219,14 @@ describe("formatHttpDate", () => {
     test(`${ms} → ${expected}`, () => assert.equal(formatHttpDate(ms), expected));
   }
 
+  test("the kept last answer is only ever the one for the same time", () => {
+    // Each case twice in a row (the kept one), then in another order: no answer leaks into the next time.
+    for (const [ms, expected] of [...cases, ...cases.toReversed()]) {
+      assert.equal(formatHttpDate(ms), expected);
+      assert.equal(formatHttpDate(ms), expected);
+    }
+  });
+
   test("round trip: parse(format(t)) is t truncated to the second", () => {
     let seed = 42;
     const rand = () => {

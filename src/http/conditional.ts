@@ -32,8 +32,15 @@ export type PreconditionOutcome = "proceed" | "not-modified" | "failed";
  * ```
  */
 export function defaultETag(size: number, lastModified: number): string {
-  return `"${Math.trunc(lastModified).toString(16)}-${size.toString(16)}"`;
+  // Every answer of one file derives the same tag: the last one is kept.
+  const last = lastETag;
+  if (last.size === size && last.lastModified === lastModified) return last.tag;
+  const tag = `"${Math.trunc(lastModified).toString(16)}-${size.toString(16)}"`;
+  lastETag = { size, lastModified, tag };
+  return tag;
 }
+
+let lastETag = { size: NaN, lastModified: NaN, tag: "" };
 
 /**
  * Splits an If-Match / If-None-Match value into entity-tags. `*` comes back

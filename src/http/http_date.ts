@@ -63,5 +63,9 @@ function build(year: number, mon: string, day: number, h: number, min: number, s
  * ```
  */
 export function formatHttpDate(ms: number): string {
-  return new Date(ms).toUTCString();
+  // Every answer of one file formats the same Last-Modified: the last one is kept.
+  if (ms !== lastFormatted.ms) lastFormatted = { ms, text: new Date(ms).toUTCString() };
+  return lastFormatted.text;
 }
+
+let lastFormatted = { ms: NaN, text: "" };

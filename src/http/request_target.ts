@@ -80,7 +80,12 @@ export function targetUrl(
 }
 
 function httpUrl(text: string): URL | undefined {
-  if (!URL.canParse(text)) return undefined;
-  const url = new URL(text);
+  let url: URL;
+  // One parse for the target every request has (canParse then new URL parsed it twice); a bad one throws, rarely.
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
   return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
 }
