@@ -41,7 +41,7 @@ export function readSmallSpan(file: FileLike, span: ByteRange): Uint8Array<Array
   let filled = 0;
   try {
     while (filled < length) {
-      const n = readSync.call(file, bytes.subarray(filled), span.start + filled);
+      const n = readSync.call(file, filled === 0 ? bytes : bytes.subarray(filled), span.start + filled);
       if (!(n > 0)) return undefined;
       filled += n;
     }
