@@ -119,6 +119,18 @@ describe("derivedFile validators and metadata", () => {
     assert.equal(derivedETag('"a"', "x.2"), '"a-x.2"');
   });
 
+  test("the kept last tag is only ever the one for the same source tag and suffix", () => {
+    const cases: [string, string, string][] = [['"a"', "x.1", '"a-x.1"'], ['"a"', "x.2", '"a-x.2"'], [
+      'W/"a"',
+      "x.2",
+      'W/"a-x.2"',
+    ]];
+    for (const [tag, suffix, derived] of [...cases, ...cases.toReversed(), ...cases]) {
+      assert.equal(derivedETag(tag, suffix), derived);
+      assert.equal(derivedETag(tag, suffix), derived);
+    }
+  });
+
   test("transform and version change the tag", () => {
     const src = fromBytes(SRC, { etag: '"s"' });
     const a = derivedFile(src, [], { transform: "a", version: 1 }).etag;

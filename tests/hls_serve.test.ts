@@ -187,6 +187,28 @@ describe("serveHls on a real MP4", () => {
     assert.equal(ledger.doubleCloses, 0);
   });
 
+  test("a master over renditions: Last-Modified of the newest, an ETag of every source, none when one has none", async () => {
+    const master = async (a: number | undefined, b: number | undefined) => {
+      const two = [
+        countingFile(MP4, { name: "a.mp4", lastModified: a }),
+        countingFile(MP4, { name: "b.mp4", lastModified: b }),
+      ];
+      const res = await serveHls(new Request("http://x/"), two, "master.m3u8", { names: ["a", "b"], cache: false });
+      await res.body?.cancel();
+      return { etag: res.headers.get("etag"), lastModified: res.headers.get("last-modified") };
+    };
+    const later = MTIME + 86_400_000;
+    const both = await master(MTIME, later);
+    assert.equal(both.lastModified, new Date(later).toUTCString());
+    assert.equal((await master(later, MTIME)).lastModified, both.lastModified, "the newest, whichever source it is");
+    assert.match(both.etag!, /^"[0-9a-z]+-hls-master\.[^"]+"$/);
+    assert.notEqual((await master(MTIME, later + 1000)).etag, both.etag, "a new version of either source changes it");
+    assert.notEqual((await master(MTIME + 1000, later)).etag, both.etag);
+    const one = await master(MTIME, undefined);
+    assert.equal(one.etag, null, "a source without a validator: no ETag for what it is part of");
+    assert.equal(one.lastModified, null);
+  });
+
   test("hostile and unsupported files answer 422 with a reason, quickly and without huge reads", async () => {
     const truncated = MP4.slice(0, 2000);
     const notMp4 = new TextEncoder().encode("hello world, this is not an mp4 file at all");

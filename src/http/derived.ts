@@ -210,6 +210,17 @@ export function derivedInfo(file: FileLike, transform?: string): DerivedInfo | u
  */
 export function derivedETag(sourceTag: string | undefined, suffix: string): string | undefined {
   if (sourceTag === undefined) return undefined;
+  // Every answer of one derived resource derives the same tag (a cached playlist's repeats): the last one is kept.
+  const last = lastDerived;
+  if (last.sourceTag === sourceTag && last.suffix === suffix) return last.tag;
+  const tag = deriveTag(sourceTag, suffix);
+  lastDerived = { sourceTag, suffix, tag };
+  return tag;
+}
+
+let lastDerived = { sourceTag: "", suffix: "", tag: "" };
+
+function deriveTag(sourceTag: string, suffix: string): string {
   const weak = sourceTag.startsWith("W/");
   const quoted = weak ? sourceTag.slice(2) : sourceTag;
   // A malformed tag (no quotes) is still a validator the source stands behind: keep its text.

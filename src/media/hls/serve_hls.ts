@@ -142,7 +142,7 @@ export async function serveHls(
   options: ServeHlsOptions = {},
 ): Promise<Response> {
   const files = Array.isArray(sources) ? [...sources] as FileLike[] : [sources as FileLike];
-  const close = (list: readonly FileLike[]) => Promise.all(list.map((f) => f.close?.()));
+  const close = closeAll;
   try {
     const names = files.length === 1 ? [""] : files.map((f, i) => options.names?.[i] ?? f.name ?? `${i}`);
     const resource = parseHlsPath(subPath, names);
@@ -169,18 +169,21 @@ export async function serveHls(
       version: `${HLS_FORMAT_VERSION}.t${target}`,
       subtitles: options.subtitles ?? [],
     });
-    const used = answer?.sources.map((i) => files[i]) ?? [];
-    const unused = files.filter((f) => !used.includes(f));
-    if (unused.length > 0) await close(unused);
-    if (answer === undefined) return text(404, "not found\n", options);
-    const problem = await answer.check?.(used);
+    if (answer === undefined) {
+      await close(files);
+      return text(404, "not found\n", options);
+    }
+    // One source, or an answer over all of them (a master): nothing to close early.
+    const used = answer.sources.length === files.length ? files : answer.sources.map((i) => files[i]);
+    if (used !== files) await close(files.filter((f) => !used.includes(f)));
+    const problem = answer.check === undefined ? undefined : await answer.check(used);
     if (problem !== undefined) {
       await close(used);
       return text(REFUSED_STATUS, `cannot package as HLS: ${problem}\n`, options);
     }
     return handleVideo(req, answer.file(used), { ...options.response, contentType: answer.type });
   } catch (err) {
-    await close(files).catch(() => {});
+    await close(files)?.catch(() => {});
     throw err;
   }
 }
@@ -207,17 +210,10 @@ interface AnswerContext {
 /** The answer for `resource`, or `undefined` when it names nothing in this package (404). */
 function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined {
   const { pkg, names, query, version } = c;
-  const all = pkg.renditions.map((_, i) => i);
   // Each subtitle carries its own token (a signed page): part of what keys the kept playlist.
-  const subtitles = c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language} ${t.query}`).join("\n");
-  // A playlist is a pure function of the package, the resource and the suffix (which hashes the query and
-  // the subtitles): made once, then served from memory like any small file.
-  const text = (sources: readonly number[], type: string, body: () => string, suffix: string): Answer => {
-    // Keyed by the query itself, not its hash: a collision must never hand one viewer's token to another.
-    const key = `${sources.join(",")}\0${suffix}\0${query}\0${subtitles}`;
-    const kept = memoized(pkg, "playlist", key, () => new KeptBytes(encoder.encode(body())));
-    return { sources, type, file: (files) => generated(files, kept, suffix) };
-  };
+  const subtitles = c.subtitles.length === 0
+    ? ""
+    : c.subtitles.map((t) => `${t.uri} ${t.name} ${t.language} ${t.query}`).join("\n");
   switch (resource.kind) {
     case "manifest": {
       const body = () =>
@@ -225,25 +221,32 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
           init: (r, id) => hlsUris(names[r], query).trackInit(id),
           media: (r, id) => hlsUris(names[r], query).trackMedia(id),
         });
-      return text(all, MPD_TYPE, body, `dash-mpd.${version}.${hash(query)}`);
+      return playlistAnswer(c, subtitles, allOf(pkg), MPD_TYPE, body, `dash-mpd.${version}.${hash(query)}`);
     }
     case "master": {
       const tag = hash(query + subtitles);
-      return text(all, PLAYLIST_TYPE, () => master(c), `hls-master.${version}.${tag}`);
+      return playlistAnswer(c, subtitles, allOf(pkg), PLAYLIST_TYPE, () => master(c), `hls-master.${version}.${tag}`);
     }
     case "subtitles": {
       const track = c.subtitles[resource.track];
       if (track === undefined) return undefined;
       const uri = track.uri + (track.query === undefined ? query : querySuffix(track.query));
       const body = () => subtitlePlaylist(pkg.times[pkg.times.length - 1] - pkg.times[0], uri);
-      return text([0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(uri)}`);
+      return playlistAnswer(c, subtitles, [0], PLAYLIST_TYPE, body, `hls-subs.${version}.${hash(uri)}`);
     }
     case "media": {
       const body = () => {
         const uris = hlsUris(names[resource.rendition], query);
         return mediaPlaylist(pkg.durations, { map: uris.init, segment: uris.segment });
       };
-      return text([resource.rendition], PLAYLIST_TYPE, body, `hls-media.${version}.${hash(query)}`);
+      return playlistAnswer(
+        c,
+        subtitles,
+        [resource.rendition],
+        PLAYLIST_TYPE,
+        body,
+        `hls-media.${version}.${hash(query)}`,
+      );
     }
     case "init": {
       const rendition = pkg.renditions[resource.rendition];
@@ -251,7 +254,7 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
         sources: [resource.rendition],
         type: rendition.contentType,
         file: (files) =>
-          generated(
+          new GeneratedFile(
             files,
             memoized(pkg, "init", `${resource.rendition}`, () => new KeptBytes(rendition.init)),
             `hls-init.${version}`,
@@ -279,6 +282,33 @@ function answerFor(resource: HlsResource, c: AnswerContext): Answer | undefined 
   }
 }
 
+/**
+ * A playlist: a pure function of the package, the resource and the suffix (which hashes the query and the
+ * subtitles), made once, then served from memory like any small file.
+ */
+function playlistAnswer(
+  c: AnswerContext,
+  subtitles: string,
+  sources: readonly number[],
+  type: string,
+  body: () => string,
+  suffix: string,
+): Answer {
+  // Keyed by the query itself, not its hash: a collision must never hand one viewer's token to another.
+  const key = `${sources.join(",")}\0${suffix}\0${c.query}\0${subtitles}`;
+  const kept = memoized(c.pkg, "playlist", key, keptText, body);
+  return { sources, type, file: (files) => new GeneratedFile(files, kept, suffix) };
+}
+
+function keptText(body: () => string): KeptBytes {
+  return new KeptBytes(encoder.encode(body()));
+}
+
+/** Every rendition of `pkg`, by index. */
+function allOf(pkg: HlsPackage): number[] {
+  return pkg.renditions.map((_, i) => i);
+}
+
 /** A DASH per-track resource: the init or a segment of one track alone. */
 function trackAnswer(
   resource: Extract<HlsResource, { kind: "trackInit" | "trackSegment" }>,
@@ -296,7 +326,7 @@ function trackAnswer(
     return {
       sources: [resource.rendition],
       type,
-      file: (files) => generated(files, init, `dash-init-${track.id}.${version}`),
+      file: (files) => new GeneratedFile(files, init, `dash-init-${track.id}.${version}`),
     };
   }
   const run = [{ track, from: rendition.starts[k][n], to: rendition.starts[k][n + 1] }];
@@ -392,28 +422,9 @@ function loadPackage(
   target: number,
   options: ServeHlsOptions,
 ): HlsPackage | Mp4FormatError | Promise<HlsPackage | Mp4FormatError> {
-  const build = async (): Promise<HlsPackage | Mp4FormatError> => {
-    try {
-      const indexes = await Promise.all(files.map((f) => loadSampleIndex(f, { cache: options.indexCache })));
-      const named = indexes.map((index, i) => ({ name: names[i] || files[i].name || "", index }));
-      const pkg = buildPackage(named, target);
-      // The first two segments are checked here: an open-GOP file (a non-IDR I-frame marked sync at
-      // every cut) is refused at its master, not after its first segment has played.
-      for (const [r, rendition] of pkg.renditions.entries()) {
-        for (let n = 0; n < Math.min(BUILD_CHECKED_SEGMENTS, pkg.durations.length); n++) {
-          const problem = await firstProblem(files[r], rendition.tracks, rendition.starts, n);
-          if (problem !== undefined) throw new HlsUnsupportedError(`${named[r].name}: ${problem}`.replace(/^: /, ""));
-        }
-      }
-      return pkg;
-    } catch (err) {
-      if (err instanceof Mp4FormatError) return err;
-      throw err; // a read error says nothing lasting about the files: not cached
-    }
-  };
   const cache = options.cache === false ? undefined : (options.cache ?? (sharedCache ??= createHlsCache()));
   const keys = files.map(cacheKey);
-  if (cache === undefined || keys.some((k) => k === undefined)) return build();
+  if (cache === undefined || keys.includes(undefined)) return build(files, names, target, options);
   const key = `${target}\0${names.join("\0")}\0${keys.join("\0")}`;
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
@@ -421,13 +432,39 @@ function loadPackage(
   if (pending === undefined) inflight.set(cache, pending = new Map());
   let work = pending.get(key);
   if (work === undefined) {
-    work = build().then((result) => {
+    work = build(files, names, target, options).then((result) => {
       cache.set(key, result, result instanceof Mp4FormatError ? 256 : result.bytes);
       return result;
     }).finally(() => pending.delete(key));
     pending.set(key, work);
   }
   return work;
+}
+
+/** The package of `files`, or why they cannot be packaged (a read error is thrown: it says nothing lasting). */
+async function build(
+  files: readonly FileLike[],
+  names: readonly string[],
+  target: number,
+  options: ServeHlsOptions,
+): Promise<HlsPackage | Mp4FormatError> {
+  try {
+    const indexes = await Promise.all(files.map((f) => loadSampleIndex(f, { cache: options.indexCache })));
+    const named = indexes.map((index, i) => ({ name: names[i] || files[i].name || "", index }));
+    const pkg = buildPackage(named, target);
+    // The first two segments are checked here: an open-GOP file (a non-IDR I-frame marked sync at
+    // every cut) is refused at its master, not after its first segment has played.
+    for (const [r, rendition] of pkg.renditions.entries()) {
+      for (let n = 0; n < Math.min(BUILD_CHECKED_SEGMENTS, pkg.durations.length); n++) {
+        const problem = await firstProblem(files[r], rendition.tracks, rendition.starts, n);
+        if (problem !== undefined) throw new HlsUnsupportedError(`${named[r].name}: ${problem}`.replace(/^: /, ""));
+      }
+    }
+    return pkg;
+  } catch (err) {
+    if (err instanceof Mp4FormatError) return err;
+    throw err; // a read error says nothing lasting about the files: not cached
+  }
 }
 
 const encoder = new TextEncoder();
@@ -445,15 +482,24 @@ const encoder = new TextEncoder();
 const KEPT = { playlist: 8, init: 8, segment: 16 };
 const kept = new WeakMap<HlsPackage, Map<string, unknown>>();
 
-/** `make()`, or what it gave for `key` in `pkg` before; at most `KEPT[kind]` of a kind are kept. */
-function memoized<T>(pkg: HlsPackage, kind: keyof typeof KEPT, key: string, make: () => T): T {
+/**
+ * `make(arg)`, or what it gave for `key` in `pkg` before; at most `KEPT[kind]` of a kind are kept. (`make`
+ * and `arg` apart: a hit, a cached playlist's every request, then allocates no closure.)
+ */
+function memoized<T, A = undefined>(
+  pkg: HlsPackage,
+  kind: keyof typeof KEPT,
+  key: string,
+  make: (arg: A) => T,
+  arg?: A,
+): T {
   let map = kept.get(pkg);
   if (map === undefined) kept.set(pkg, map = new Map());
   const full = `${kind}\0${key}`;
   const found = map.get(full) as T | undefined;
   // A hit costs one lookup: the oldest made goes first, whatever its use since.
   if (found !== undefined) return found;
-  const value = make();
+  const value = make(arg as A);
   const prefix = `${kind}\0`;
   let count = 0;
   for (const k of map.keys()) if (k.startsWith(prefix)) count++;
@@ -477,33 +523,64 @@ class KeptBytes {
   }
 }
 
-function generated(sources: readonly FileLike[], kept: KeptBytes, suffix: string): FileLike {
-  const bytes = kept.bytes;
-  const validators = sources.map(validatorOf);
-  const known = validators.every((v) => v !== undefined);
-  const weak = validators.some((v) => v?.startsWith("W/"));
-  const base = !known
-    ? undefined
-    : sources.length === 1
-    ? validators[0]
-    : `${weak ? "W/" : ""}"${hash(validators.join("\0"))}"`;
-  const etag = derivedETag(base, suffix);
-  const times = sources.map((f) => f.lastModified).filter((m): m is number => m !== undefined && Number.isFinite(m));
-  const lastModified = times.length === sources.length && times.length > 0 ? Math.max(...times) : undefined;
-  return {
-    size: bytes.length,
-    etag,
-    lastModified,
-    read(into, position) {
-      const part = bytes.subarray(position, position + into.length);
-      into.set(part);
-      return Promise.resolve(part.length);
-    },
-    blob: () => kept.blob,
-    close: async () => {
-      await Promise.all(sources.map((f) => f.close?.()));
-    },
-  };
+/**
+ * Kept bytes as the file a response reads, closing the sources with it. A class, not an object of closures:
+ * a cached playlist makes one per request, and its methods are made once.
+ */
+class GeneratedFile implements FileLike {
+  readonly size: number;
+  readonly etag: string | undefined;
+  readonly lastModified: number | undefined;
+  readonly #kept: KeptBytes;
+  readonly #sources: readonly FileLike[];
+
+  constructor(sources: readonly FileLike[], kept: KeptBytes, suffix: string) {
+    this.#kept = kept;
+    this.#sources = sources;
+    this.size = kept.bytes.length;
+    let base: string | undefined;
+    let newest: number | undefined = -Infinity;
+    if (sources.length === 1) {
+      base = validatorOf(sources[0]);
+      newest = sources[0].lastModified;
+    } else {
+      const validators: string[] = [];
+      let weak = false;
+      for (const f of sources) {
+        const v = validatorOf(f);
+        if (v !== undefined) validators.push(v), weak ||= v.startsWith("W/");
+        const m = f.lastModified;
+        newest = m === undefined || newest === undefined ? undefined : Math.max(newest, m);
+      }
+      if (validators.length === sources.length) base = `${weak ? "W/" : ""}"${hash(validators.join("\0"))}"`;
+    }
+    this.etag = derivedETag(base, suffix);
+    this.lastModified = newest !== undefined && Number.isFinite(newest) ? newest : undefined;
+  }
+
+  read(into: Uint8Array, position: number): Promise<number> {
+    const part = this.#kept.bytes.subarray(position, position + into.length);
+    into.set(part);
+    return Promise.resolve(part.length);
+  }
+
+  blob(): Blob {
+    return this.#kept.blob;
+  }
+
+  close(): Promise<void> | undefined {
+    return closeAll(this.#sources);
+  }
+}
+
+/** Closes every file; a promise only when some close is one (a cached playlist's sources may close at once). */
+function closeAll(files: readonly FileLike[]): Promise<void> | undefined {
+  let pending: Promise<void>[] | undefined;
+  for (const f of files) {
+    const closing = f.close?.();
+    if (closing !== undefined) (pending ??= []).push(closing);
+  }
+  return pending && Promise.all(pending).then(() => {});
 }
 
 function validatorOf(file: FileLike): string | undefined {
