@@ -538,22 +538,20 @@ class GeneratedFile implements FileLike {
     this.#kept = kept;
     this.#sources = sources;
     this.size = kept.bytes.length;
-    let base: string | undefined;
+    const validators: string[] = [];
+    let weak = false;
     let newest: number | undefined = -Infinity;
-    if (sources.length === 1) {
-      base = validatorOf(sources[0]);
-      newest = sources[0].lastModified;
-    } else {
-      const validators: string[] = [];
-      let weak = false;
-      for (const f of sources) {
-        const v = validatorOf(f);
-        if (v !== undefined) validators.push(v), weak ||= v.startsWith("W/");
-        const m = f.lastModified;
-        newest = m === undefined || newest === undefined ? undefined : Math.max(newest, m);
-      }
-      if (validators.length === sources.length) base = `${weak ? "W/" : ""}"${hash(validators.join("\0"))}"`;
+    for (const f of sources) {
+      const v = validatorOf(f);
+      if (v !== undefined) validators.push(v), weak ||= v.startsWith("W/");
+      const m = f.lastModified;
+      newest = m === undefined || newest === undefined ? undefined : Math.max(newest, m);
     }
+    const base = validators.length < sources.length
+      ? undefined
+      : sources.length === 1
+      ? validators[0]
+      : `${weak ? "W/" : ""}"${hash(validators.join("\0"))}"`;
     this.etag = derivedETag(base, suffix);
     this.lastModified = newest !== undefined && Number.isFinite(newest) ? newest : undefined;
   }
